@@ -1,0 +1,83 @@
+/**
+ * Tern's Worker: composition only. Builds the Hono app from the pillar routers, wires the
+ * cross-cutting middleware, and exports fetch, scheduled and the Durable Object classes.
+ * The SvelteKit app is served as static assets; only the paths in wrangler.toml's
+ * run_worker_first reach this code.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { cors } from "hono/cors";
+import { requestId } from "hono/request-id";
+import type { AppEnv, WorkerBindings } from "./env";
+import { authenticate, authorize } from "./http/auth";
+import { limitBody, requireJsonBody } from "./http/body";
+import { ApiError, handleError } from "./http/errors";
+import { validationHook } from "./http/router";
+import { buildServices } from "./services";
+import { authRoutes } from "./auth/routes";
+import { systemRoutes } from "./system/routes";
+import { recordTick } from "./system/jobs";
+import { dispatchScheduled, type JobRegistry } from "./system/scheduler";
+import { VERSION } from "./system/service";
+
+export { RateLimiterObject } from "./auth/rate-limiter-object";
+
+const API_V1 = "/api/v1";
+const PUBLIC_PATHS = new Set([`${API_V1}/health`, `${API_V1}/openapi.json`, `${API_V1}/docs`]);
+
+export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+app.use("*", requestId({ headerName: "X-Request-Id" }));
+app.use("*", async (c, next) => {
+  c.set("services", buildServices(c.env));
+  await next();
+});
+app.use(
+  "*",
+  cors({
+    origin: "*",
+    allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+    allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    exposeHeaders: ["X-Request-Id", "Retry-After", "Content-Length", "ETag"],
+    maxAge: 86400,
+  }),
+);
+app.use("*", async (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : authenticate()(c, next)));
+app.use("*", async (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : authorize()(c, next)));
+app.use(`${API_V1}/*`, limitBody(), requireJsonBody());
+
+app.route(API_V1, systemRoutes);
+app.route(API_V1, authRoutes);
+
+app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+  type: "http",
+  scheme: "bearer",
+  description: "An API token (`tern_...`) from Settings → API tokens or POST /api/v1/tokens",
+});
+app.doc(`${API_V1}/openapi.json`, {
+  openapi: "3.0.3",
+  info: {
+    title: "Tern API",
+    version: VERSION,
+    description:
+      "Tern's native JSON API. Errors have the shape {\"error\":{\"code\",\"message\",\"request_id\"}}; every response carries X-Request-Id.",
+  },
+  servers: [{ url: "/" }],
+});
+app.get(`${API_V1}/docs`, (c) => c.redirect("/api-reference", 302));
+
+app.notFound((c) => {
+  throw new ApiError("ENDPOINT_NOT_FOUND", `No endpoint ${c.req.method} ${c.req.path}`);
+});
+app.onError(handleError);
+
+/** cron expression (as in wrangler.toml [triggers]) → jobs; pillars add theirs here. */
+export const jobs: JobRegistry = {
+  "* * * * *": [recordTick],
+};
+
+export default {
+  fetch: app.fetch,
+  async scheduled(controller, env, ctx) {
+    await dispatchScheduled(jobs, controller, env, ctx);
+  },
+} satisfies ExportedHandler<WorkerBindings>;

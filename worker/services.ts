@@ -1,0 +1,28 @@
+/**
+ * Per-request (and per-job) service construction: the one place that reads bindings and wires
+ * stores into services. Handlers and jobs use services; they never touch env.DB themselves.
+ */
+import { drizzle } from "drizzle-orm/d1";
+import type { WorkerBindings } from "./env";
+import { authMode } from "./http/auth";
+import { TokenService } from "./auth/service";
+import { TokenStore } from "./auth/store";
+import { SystemService, durableObjectNamespaces } from "./system/service";
+import { SystemStore } from "./system/store";
+
+export interface Services {
+  tokens: TokenService;
+  system: SystemService;
+}
+
+export function buildServices(env: WorkerBindings): Services {
+  const db = drizzle(env.DB);
+  return {
+    tokens: new TokenService(new TokenStore(db), env.TERN_ADMIN_TOKEN),
+    system: new SystemService(new SystemStore(db), {
+      blobs: env.BLOBS,
+      durableObjects: durableObjectNamespaces(env),
+      authMode: authMode(env),
+    }),
+  };
+}
