@@ -1,0 +1,101 @@
+/**
+ * Starts a real `wrangler dev` (workerd, local D1/R2/Durable Objects, the built app as static assets)
+ * on a free port with fresh state, for the HTTP and Chromium tests; stops it afterwards.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** A dev server in open mode, as `npm run dev` starts it. */
+    baseUrl: string;
+    /** A dev server in token mode, as deployed, with TOKEN_MODE_ADMIN as its bootstrap admin token. */
+    tokenBaseUrl: string;
+  }
+}
+
+export const TOKEN_MODE_ADMIN = "tern-e2e-bootstrap-admin";
+
+const root = join(import.meta.dirname, "..", "..");
+const wrangler = join(root, "node_modules", ".bin", "wrangler");
+const quiet = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", NO_COLOR: "1" };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode != null) throw new Error(`wrangler dev exited with ${child.exitCode}:\n${log()}`);
+    try {
+      const res = await fetch(`${url}/api/v1/health`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`wrangler dev did not become ready within 90 s:\n${log()}`);
+}
+
+interface DevServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function startDevServer(vars: Record<string, string>): Promise<DevServer> {
+  const state = mkdtempSync(join(tmpdir(), "tern-e2e-"));
+  const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env: quiet, encoding: "utf8" });
+  if (migrate.status !== 0) throw new Error(`applying migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+
+  const port = await freePort();
+  const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  let output = "";
+  const child = spawn(
+    wrangler,
+    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--test-scheduled", "--inspector-port", "0", ...varArgs],
+    { cwd: root, env: quiet, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const stop = async () => {
+    if (child.pid && child.exitCode == null) {
+      const exited = new Promise((r) => child.once("exit", r));
+      process.kill(-child.pid, "SIGTERM");
+      await exited;
+    }
+    rmSync(state, { recursive: true, force: true });
+  };
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitReady(url, child, () => output);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, stop };
+}
+
+export default async function setup(project: TestProject) {
+  if (!existsSync(join(root, "app", "build", "index.html"))) {
+    throw new Error("app/build is missing: run `npm run app:build` (npm test does it for you)");
+  }
+  const servers = await Promise.all([startDevServer({ AUTH_MODE: "open" }), startDevServer({ AUTH_MODE: "token", TERN_ADMIN_TOKEN: TOKEN_MODE_ADMIN })]);
+  project.provide("baseUrl", servers[0].url);
+  project.provide("tokenBaseUrl", servers[1].url);
+  return async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+  };
+}
