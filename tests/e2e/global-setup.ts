@@ -55,19 +55,28 @@ interface DevServer {
   stop(): Promise<void>;
 }
 
-async function startDevServer(vars: Record<string, string>): Promise<DevServer> {
+/**
+ * Open mode runs `npm run dev`'s own script (cli/dev.mjs: migrations, app build check, wrangler dev),
+ * so the tests cover the command a user runs. Token mode runs wrangler dev as a deployment is configured.
+ */
+async function startDevServer(mode: "open" | "token"): Promise<DevServer> {
   const state = mkdtempSync(join(tmpdir(), "tern-e2e-"));
-  const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env: quiet, encoding: "utf8" });
-  if (migrate.status !== 0) throw new Error(`applying migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
-
   const port = await freePort();
-  const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  const common = ["--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--inspector-port", "0"];
+  let command: string;
+  let args: string[];
+  if (mode === "open") {
+    command = process.execPath;
+    args = [join(root, "cli", "dev.mjs"), ...common];
+  } else {
+    const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env: quiet, encoding: "utf8" });
+    if (migrate.status !== 0) throw new Error(`applying migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+    command = wrangler;
+    args = ["dev", ...common, "--test-scheduled", "--var", "AUTH_MODE:token", "--var", `TERN_ADMIN_TOKEN:${TOKEN_MODE_ADMIN}`];
+  }
   let output = "";
-  const child = spawn(
-    wrangler,
-    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--test-scheduled", "--inspector-port", "0", ...varArgs],
-    { cwd: root, env: quiet, detached: true, stdio: ["ignore", "pipe", "pipe"] },
-  );
+  // Crons are fired by the tests themselves, so that no tick lands at an unexpected moment.
+  const child = spawn(command, args, { cwd: root, env: { ...quiet, TERN_DEV_CRON: "off" }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
   const stop = async () => {
@@ -92,7 +101,7 @@ export default async function setup(project: TestProject) {
   if (!existsSync(join(root, "app", "build", "index.html"))) {
     throw new Error("app/build is missing: run `npm run app:build` (npm test does it for you)");
   }
-  const servers = await Promise.all([startDevServer({ AUTH_MODE: "open" }), startDevServer({ AUTH_MODE: "token", TERN_ADMIN_TOKEN: TOKEN_MODE_ADMIN })]);
+  const servers = await Promise.all([startDevServer("open"), startDevServer("token")]);
   project.provide("baseUrl", servers[0].url);
   project.provide("tokenBaseUrl", servers[1].url);
   return async () => {
