@@ -14,6 +14,8 @@ import { ApiError, handleError } from "./http/errors";
 import { validationHook } from "./http/router";
 import { buildServices } from "./services";
 import { authRoutes } from "./auth/routes";
+import { handleMlflowError, isMlflowPath } from "./mlflow/errors";
+import { MLFLOW_READ_ONLY_POSTS, trackingRoutes } from "./mlflow/tracking-routes";
 import { systemRoutes } from "./system/routes";
 import { recordTick } from "./system/jobs";
 import { dispatchScheduled, type JobRegistry } from "./system/scheduler";
@@ -22,6 +24,8 @@ import { VERSION } from "./system/service";
 export { RateLimiterObject } from "./auth/rate-limiter-object";
 
 const API_V1 = "/api/v1";
+/** A full log-batch (1000 metrics) is about 150 KB; leave room for long tag values. */
+const MLFLOW_JSON_LIMIT = 4 * 1024 * 1024;
 const PUBLIC_PATHS = new Set([`${API_V1}/health`, `${API_V1}/openapi.json`, `${API_V1}/docs`]);
 
 export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -42,11 +46,17 @@ app.use(
   }),
 );
 app.use("*", async (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : authenticate()(c, next)));
-app.use("*", async (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : authorize()(c, next)));
+app.use("*", async (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : authorize(MLFLOW_READ_ONLY_POSTS)(c, next)));
 app.use(`${API_V1}/*`, limitBody(), requireJsonBody());
 
 app.route(API_V1, systemRoutes);
 app.route(API_V1, authRoutes);
+
+// MLflow REST API 2.0 (the web UI's copy lives under /ajax-api).
+for (const prefix of ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"]) {
+  app.use(`${prefix}/*`, limitBody(MLFLOW_JSON_LIMIT));
+  app.route(prefix, trackingRoutes);
+}
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
   type: "http",
@@ -68,7 +78,7 @@ app.get(`${API_V1}/docs`, (c) => c.redirect("/api-reference", 302));
 app.notFound((c) => {
   throw new ApiError("ENDPOINT_NOT_FOUND", `No endpoint ${c.req.method} ${c.req.path}`);
 });
-app.onError(handleError);
+app.onError((err, c) => (isMlflowPath(c.req.path) ? handleMlflowError(err, c) : handleError(err, c)));
 
 /** cron expression (as in wrangler.toml [triggers]) → jobs; pillars add theirs here. */
 export const jobs: JobRegistry = {

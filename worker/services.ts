@@ -2,21 +2,24 @@
  * Per-request (and per-job) service construction: the one place that reads bindings and wires
  * stores into services. Handlers and jobs use services; they never touch env.DB themselves.
  */
-import { drizzle } from "drizzle-orm/d1";
+import { createDb } from "./db/client";
 import type { WorkerBindings } from "./env";
 import { authMode } from "./http/auth";
 import { TokenService } from "./auth/service";
 import { TokenStore } from "./auth/store";
 import { SystemService, durableObjectNamespaces } from "./system/service";
 import { SystemStore } from "./system/store";
+import { TrackingService } from "./tracking/service";
+import { TrackingStore } from "./tracking/store";
 
 export interface Services {
   tokens: TokenService;
   system: SystemService;
+  tracking: TrackingService;
 }
 
 export function buildServices(env: WorkerBindings): Services {
-  const db = drizzle(env.DB);
+  const db = createDb(env.DB);
   return {
     tokens: new TokenService(new TokenStore(db), env.TERN_ADMIN_TOKEN),
     system: new SystemService(new SystemStore(db), {
@@ -24,5 +27,6 @@ export function buildServices(env: WorkerBindings): Services {
       durableObjects: durableObjectNamespaces(env),
       authMode: authMode(env),
     }),
+    tracking: new TrackingService(new TrackingStore(db)),
   };
 }

@@ -1,12 +1,12 @@
 /** D1 access for API tokens. */
 import { desc, eq } from "drizzle-orm";
-import type { DrizzleD1Database } from "drizzle-orm/d1";
+import type { Db } from "../db/client";
 import { apiTokens } from "../db/schema";
 
 export type TokenRow = typeof apiTokens.$inferSelect;
 
 export class TokenStore {
-  constructor(private readonly db: DrizzleD1Database) {}
+  constructor(private readonly db: Db) {}
 
   async insert(row: TokenRow): Promise<void> {
     await this.db.insert(apiTokens).values(row);

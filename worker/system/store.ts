@@ -1,10 +1,10 @@
 /** D1 access for installation-wide facts (system_state) and the binding probes used by health. */
 import { eq, sql } from "drizzle-orm";
-import type { DrizzleD1Database } from "drizzle-orm/d1";
+import type { Db } from "../db/client";
 import { systemState } from "../db/schema";
 
 export class SystemStore {
-  constructor(private readonly db: DrizzleD1Database) {}
+  constructor(private readonly db: Db) {}
 
   async get(key: string): Promise<string | null> {
     const row = await this.db.select().from(systemState).where(eq(systemState.key, key)).get();

@@ -1,0 +1,445 @@
+/**
+ * D1 access for tracking: experiments, runs, params, tags and metrics. Multi-row writes bind one JSON
+ * document and expand it with json_each (D1 allows at most 100 bound values per statement), and a
+ * batch of statements is one transaction, so a log-batch is all-or-nothing.
+ */
+import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import type { Db } from "../db/client";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { experiments, experimentTags, latestMetrics, metrics, params, runs, runTags } from "../db/schema";
+import type { Comparison, OrderBy } from "../lib/mlflow-search";
+import type { Experiment, KeyValue, LifecycleStage, MetricPoint, Run, RunInfo, RunStatus, ViewType } from "./model";
+
+type ExperimentRow = typeof experiments.$inferSelect;
+type RunRow = typeof runs.$inferSelect;
+
+/** How a metric value is stored: SQLite REAL has no NaN, and MLflow clamps infinities. */
+export function encodeMetricValue(value: number): { value: number; isNan: 0 | 1 } {
+  if (Number.isNaN(value)) return { value: 0, isNan: 1 };
+  if (value === Infinity) return { value: Number.MAX_VALUE, isNan: 0 };
+  if (value === -Infinity) return { value: -Number.MAX_VALUE, isNan: 0 };
+  return { value, isNan: 0 };
+}
+
+const decodeMetric = (r: { key: string; value: number; isNan: number; timestamp: number; step: number }): MetricPoint => ({
+  key: r.key,
+  value: r.isNan ? NaN : r.value,
+  timestamp: r.timestamp,
+  step: r.step,
+});
+
+function toExperiment(row: ExperimentRow, tags: KeyValue[]): Experiment {
+  return {
+    experimentId: String(row.experimentId),
+    name: row.name,
+    artifactLocation: row.artifactLocation,
+    lifecycleStage: row.lifecycleStage,
+    creationTime: row.creationTime,
+    lastUpdateTime: row.lastUpdateTime,
+    tags,
+  };
+}
+
+function toRunInfo(row: RunRow): RunInfo {
+  return {
+    runId: row.runUuid,
+    experimentId: String(row.experimentId),
+    runName: row.name,
+    userId: row.userId,
+    status: row.status,
+    startTime: row.startTime,
+    endTime: row.endTime,
+    artifactUri: row.artifactUri,
+    lifecycleStage: row.lifecycleStage,
+  };
+}
+
+const lifecycleFilter = (column: SQL | typeof runs.lifecycleStage | typeof experiments.lifecycleStage, view: ViewType): SQL => {
+  if (view === "ALL") return sql`1 = 1`;
+  return sql`${column} = ${view === "DELETED_ONLY" ? "deleted" : "active"}`;
+};
+
+/** MLflow's LIKE is case-sensitive, SQLite's is not: GLOB is, once % and _ are translated. */
+export function likeToGlob(pattern: string): string {
+  let out = "";
+  for (const ch of pattern) {
+    if (ch === "%") out += "*";
+    else if (ch === "_") out += "?";
+    else if (ch === "*" || ch === "?" || ch === "[") out += `[${ch}]`;
+    else out += ch;
+  }
+  return out;
+}
+
+/** value <comparator> operand, for string-valued columns and subquery values. */
+function stringPredicate(column: SQL, c: Comparison): SQL {
+  switch (c.comparator) {
+    case "=":
+      return sql`${column} = ${c.value}`;
+    case "!=":
+      return sql`${column} != ${c.value}`;
+    case "LIKE":
+      return sql`${column} GLOB ${likeToGlob(String(c.value))}`;
+    case "ILIKE":
+      return sql`lower(${column}) LIKE lower(${c.value})`;
+    case "IN":
+      return sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(c.value)}))`;
+    case "NOT IN":
+      return sql`${column} NOT IN (SELECT value FROM json_each(${JSON.stringify(c.value)}))`;
+    case "<":
+      return sql`${column} < ${c.value}`;
+    case "<=":
+      return sql`${column} <= ${c.value}`;
+    case ">":
+      return sql`${column} > ${c.value}`;
+    case ">=":
+      return sql`${column} >= ${c.value}`;
+    default:
+      throw new Error(`comparator ${c.comparator} has no column predicate`);
+  }
+}
+
+const RUN_ATTRIBUTE_COLUMNS: Record<string, SQL> = {
+  run_id: sql.raw("r.run_uuid"),
+  run_name: sql.raw("r.name"),
+  status: sql.raw("r.status"),
+  user_id: sql.raw("r.user_id"),
+  artifact_uri: sql.raw("r.artifact_uri"),
+  lifecycle_stage: sql.raw("r.lifecycle_stage"),
+  start_time: sql.raw("r.start_time"),
+  end_time: sql.raw("r.end_time"),
+  experiment_id: sql.raw("CAST(r.experiment_id AS TEXT)"),
+};
+
+const KV_TABLES = { param: "params", tag: "run_tags" } as const;
+
+function runComparison(c: Comparison): SQL {
+  if (c.entity === "metric") {
+    const inner = sql`SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = ${c.key}`;
+    if (c.comparator === "IS NULL") return sql`NOT EXISTS (${inner})`;
+    if (c.comparator === "IS NOT NULL") return sql`EXISTS (${inner})`;
+    return sql`EXISTS (${inner} AND m.is_nan = 0 AND ${stringPredicate(sql.raw("m.value"), c)})`;
+  }
+  if (c.entity === "param" || c.entity === "tag") {
+    const table = sql.raw(KV_TABLES[c.entity]);
+    const inner = sql`SELECT 1 FROM ${table} kv WHERE kv.run_uuid = r.run_uuid AND kv.key = ${c.key}`;
+    if (c.comparator === "IS NULL") return sql`NOT EXISTS (${inner})`;
+    if (c.comparator === "IS NOT NULL") return sql`EXISTS (${inner})`;
+    return sql`EXISTS (${inner} AND ${stringPredicate(sql.raw("kv.value"), c)})`;
+  }
+  if (c.entity === "attribute") {
+    const column = RUN_ATTRIBUTE_COLUMNS[c.key];
+    if (!column) throw new UnsupportedSearch(`Invalid attribute key '${c.key}'`);
+    if (c.comparator === "IS NULL") return sql`${column} IS NULL`;
+    if (c.comparator === "IS NOT NULL") return sql`${column} IS NOT NULL`;
+    return stringPredicate(column, c);
+  }
+  throw new UnsupportedSearch("Filtering runs on datasets is not supported yet");
+}
+
+function runOrderExpression(o: OrderBy): SQL {
+  if (o.entity === "metric") return sql`(SELECT m.value FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = ${o.key})`;
+  if (o.entity === "param" || o.entity === "tag") {
+    return sql`(SELECT kv.value FROM ${sql.raw(KV_TABLES[o.entity])} kv WHERE kv.run_uuid = r.run_uuid AND kv.key = ${o.key})`;
+  }
+  if (o.entity === "attribute" && RUN_ATTRIBUTE_COLUMNS[o.key]) return RUN_ATTRIBUTE_COLUMNS[o.key];
+  throw new UnsupportedSearch(`Invalid order_by key '${o.key}'`);
+}
+
+/** A valid filter the store cannot evaluate; the service turns it into INVALID_PARAMETER_VALUE. */
+export class UnsupportedSearch extends Error {}
+
+const EXPERIMENT_ATTRIBUTE_COLUMNS: Record<string, SQL> = {
+  name: sql.raw("e.name"),
+  experiment_id: sql.raw("CAST(e.experiment_id AS TEXT)"),
+  creation_time: sql.raw("e.creation_time"),
+  last_update_time: sql.raw("e.last_update_time"),
+  lifecycle_stage: sql.raw("e.lifecycle_stage"),
+};
+
+function experimentComparison(c: Comparison): SQL {
+  if (c.entity === "tag") {
+    const inner = sql`SELECT 1 FROM experiment_tags t WHERE t.experiment_id = e.experiment_id AND t.key = ${c.key}`;
+    if (c.comparator === "IS NULL") return sql`NOT EXISTS (${inner})`;
+    if (c.comparator === "IS NOT NULL") return sql`EXISTS (${inner})`;
+    return sql`EXISTS (${inner} AND ${stringPredicate(sql.raw("t.value"), c)})`;
+  }
+  const column = c.entity === "attribute" ? EXPERIMENT_ATTRIBUTE_COLUMNS[c.key] : undefined;
+  if (!column) throw new UnsupportedSearch(`Invalid experiment filter key '${c.key}'`);
+  return stringPredicate(column, c);
+}
+
+function experimentOrderExpression(o: OrderBy): SQL {
+  const column = o.entity === "attribute" ? EXPERIMENT_ATTRIBUTE_COLUMNS[o.key] : undefined;
+  if (!column) throw new UnsupportedSearch(`Invalid order_by key '${o.key}'`);
+  return column;
+}
+
+const orderClause = (expr: SQL, ascending: boolean): SQL =>
+  // NULLs (runs without that metric, param or tag) come last in either direction, as in MLflow.
+  ascending ? sql`(${expr}) IS NULL, ${expr} ASC` : sql`(${expr}) IS NULL, ${expr} DESC`;
+
+export interface BatchWrite {
+  runId: string;
+  metrics: MetricPoint[];
+  params: KeyValue[];
+  tags: KeyValue[];
+  /** When the batch sets mlflow.runName, the run's name follows it. */
+  runName: string | null;
+}
+
+export class TrackingStore {
+  constructor(private readonly db: Db) {}
+
+  // --- experiments -------------------------------------------------------------------------
+
+  private async experimentTagsOf(ids: number[]): Promise<Map<number, KeyValue[]>> {
+    const out = new Map<number, KeyValue[]>();
+    if (ids.length === 0) return out;
+    const rows = await this.db
+      .select()
+      .from(experimentTags)
+      .where(sql`${experimentTags.experimentId} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`)
+      .orderBy(asc(experimentTags.key));
+    for (const r of rows) {
+      if (!out.has(r.experimentId)) out.set(r.experimentId, []);
+      out.get(r.experimentId)!.push({ key: r.key, value: r.value });
+    }
+    return out;
+  }
+
+  async insertExperiment(input: { name: string; artifactLocation: string | null; tags: KeyValue[]; now: number }): Promise<string> {
+    const row = await this.db
+      .insert(experiments)
+      .values({ name: input.name, artifactLocation: input.artifactLocation ?? "", creationTime: input.now, lastUpdateTime: input.now })
+      .returning({ id: experiments.experimentId })
+      .get();
+    const writes = [];
+    if (!input.artifactLocation) {
+      writes.push(this.db.update(experiments).set({ artifactLocation: `mlflow-artifacts:/${row.id}` }).where(eq(experiments.experimentId, row.id)));
+    }
+    if (input.tags.length) {
+      writes.push(this.db.insert(experimentTags).values(input.tags.map((t) => ({ experimentId: row.id, ...t }))));
+    }
+    if (writes.length) await this.db.batch(writes as [(typeof writes)[number], ...typeof writes]);
+    return String(row.id);
+  }
+
+  async getExperiment(id: number): Promise<Experiment | null> {
+    const row = await this.db.select().from(experiments).where(eq(experiments.experimentId, id)).get();
+    if (!row) return null;
+    return toExperiment(row, (await this.experimentTagsOf([row.experimentId])).get(row.experimentId) ?? []);
+  }
+
+  async getExperimentByName(name: string): Promise<Experiment | null> {
+    const row = await this.db.select().from(experiments).where(eq(experiments.name, name)).get();
+    if (!row) return null;
+    return toExperiment(row, (await this.experimentTagsOf([row.experimentId])).get(row.experimentId) ?? []);
+  }
+
+  async searchExperiments(q: { filter: Comparison[]; orderBy: OrderBy[]; view: ViewType; offset: number; limit: number }): Promise<Experiment[]> {
+    const where = [lifecycleFilter(sql.raw("e.lifecycle_stage"), q.view), ...q.filter.map(experimentComparison)];
+    const order = [...q.orderBy.map((o) => orderClause(experimentOrderExpression(o), o.ascending)), sql`e.experiment_id ASC`];
+    const rows = await this.db.all<Record<string, unknown>>(
+      sql`SELECT e.* FROM experiments e WHERE ${sql.join(where, sql` AND `)} ORDER BY ${sql.join(order, sql`, `)} LIMIT ${q.limit} OFFSET ${q.offset}`,
+    );
+    const mapped: ExperimentRow[] = rows.map((r) => ({
+      experimentId: Number(r.experiment_id),
+      name: String(r.name),
+      artifactLocation: String(r.artifact_location),
+      lifecycleStage: r.lifecycle_stage as LifecycleStage,
+      creationTime: Number(r.creation_time),
+      lastUpdateTime: Number(r.last_update_time),
+    }));
+    const tags = await this.experimentTagsOf(mapped.map((r) => r.experimentId));
+    return mapped.map((r) => toExperiment(r, tags.get(r.experimentId) ?? []));
+  }
+
+  async renameExperiment(id: number, name: string, now: number): Promise<void> {
+    await this.db.update(experiments).set({ name, lastUpdateTime: now }).where(eq(experiments.experimentId, id));
+  }
+
+  /** Deleting an experiment deletes its runs too (and restoring restores them), as in MLflow. */
+  async setExperimentLifecycle(id: number, stage: LifecycleStage, now: number): Promise<void> {
+    await this.db.batch([
+      this.db.update(experiments).set({ lifecycleStage: stage, lastUpdateTime: now }).where(eq(experiments.experimentId, id)),
+      this.db
+        .update(runs)
+        .set({ lifecycleStage: stage, deletedTime: stage === "deleted" ? now : null })
+        .where(and(eq(runs.experimentId, id), eq(runs.lifecycleStage, stage === "deleted" ? "active" : "deleted"))),
+    ]);
+  }
+
+  async setExperimentTag(id: number, tag: KeyValue, now: number): Promise<void> {
+    await this.db.batch([
+      this.db
+        .insert(experimentTags)
+        .values({ experimentId: id, ...tag })
+        .onConflictDoUpdate({ target: [experimentTags.experimentId, experimentTags.key], set: { value: tag.value } }),
+      this.db.update(experiments).set({ lastUpdateTime: now }).where(eq(experiments.experimentId, id)),
+    ]);
+  }
+
+  // --- runs --------------------------------------------------------------------------------
+
+  async insertRun(info: RunInfo, tags: KeyValue[]): Promise<void> {
+    const insertRun = this.db.insert(runs).values({
+      runUuid: info.runId,
+      experimentId: Number(info.experimentId),
+      name: info.runName,
+      userId: info.userId,
+      status: info.status,
+      startTime: info.startTime,
+      endTime: info.endTime,
+      artifactUri: info.artifactUri,
+      lifecycleStage: "active",
+    });
+    if (tags.length === 0) {
+      await insertRun;
+      return;
+    }
+    await this.db.batch([insertRun, this.db.insert(runTags).values(tags.map((t) => ({ runUuid: info.runId, ...t })))]);
+  }
+
+  async getRunInfo(runId: string): Promise<RunInfo | null> {
+    const row = await this.db.select().from(runs).where(eq(runs.runUuid, runId)).get();
+    return row ? toRunInfo(row) : null;
+  }
+
+  async getRuns(runIds: string[]): Promise<Run[]> {
+    if (runIds.length === 0) return [];
+    const ids = JSON.stringify(runIds);
+    const inIds = (col: SQLiteColumn) => sql`${col} IN (SELECT value FROM json_each(${ids}))`;
+    const [runRows, paramRows, tagRows, metricRows] = await this.db.batch([
+      this.db.select().from(runs).where(inIds(runs.runUuid)),
+      this.db.select().from(params).where(inIds(params.runUuid)).orderBy(asc(params.key)),
+      this.db.select().from(runTags).where(inIds(runTags.runUuid)).orderBy(asc(runTags.key)),
+      this.db.select().from(latestMetrics).where(inIds(latestMetrics.runUuid)).orderBy(asc(latestMetrics.key)),
+    ]);
+    const byId = new Map<string, Run>();
+    for (const r of runRows) byId.set(r.runUuid, { info: toRunInfo(r), data: { metrics: [], params: [], tags: [] } });
+    for (const p of paramRows) byId.get(p.runUuid)?.data.params.push({ key: p.key, value: p.value });
+    for (const t of tagRows) byId.get(t.runUuid)?.data.tags.push({ key: t.key, value: t.value });
+    for (const m of metricRows) byId.get(m.runUuid)?.data.metrics.push(decodeMetric(m));
+    return runIds.map((id) => byId.get(id)).filter((r): r is Run => r != null);
+  }
+
+  async updateRun(runId: string, set: { status?: RunStatus; endTime?: number | null; name?: string }): Promise<void> {
+    const writes = [this.db.update(runs).set(set).where(eq(runs.runUuid, runId))];
+    if (set.name !== undefined) {
+      writes.push(
+        this.db
+          .insert(runTags)
+          .values({ runUuid: runId, key: "mlflow.runName", value: set.name })
+          .onConflictDoUpdate({ target: [runTags.runUuid, runTags.key], set: { value: set.name } }) as never,
+      );
+    }
+    await this.db.batch(writes as [(typeof writes)[number], ...typeof writes]);
+  }
+
+  async setRunLifecycle(runId: string, stage: LifecycleStage, now: number): Promise<void> {
+    await this.db.update(runs).set({ lifecycleStage: stage, deletedTime: stage === "deleted" ? now : null }).where(eq(runs.runUuid, runId));
+  }
+
+  async deleteTag(runId: string, key: string): Promise<boolean> {
+    const res = await this.db.delete(runTags).where(and(eq(runTags.runUuid, runId), eq(runTags.key, key))).returning({ key: runTags.key });
+    return res.length > 0;
+  }
+
+  async existingParams(runId: string, keys: string[]): Promise<Map<string, string>> {
+    if (keys.length === 0) return new Map();
+    const rows = await this.db
+      .select({ key: params.key, value: params.value })
+      .from(params)
+      .where(and(eq(params.runUuid, runId), sql`${params.key} IN (SELECT value FROM json_each(${JSON.stringify(keys)}))`));
+    return new Map(rows.map((r) => [r.key, r.value]));
+  }
+
+  /** One transaction: params (immutable, enforced by a trigger too), tags, metric points, latest metrics. */
+  async writeBatch(b: BatchWrite): Promise<void> {
+    const d1 = this.db.$client;
+    const statements: D1PreparedStatement[] = [];
+    if (b.params.length) {
+      statements.push(
+        d1
+          .prepare(
+            `INSERT INTO params (run_uuid, key, value)
+             SELECT ?1, j.value ->> '$.key', j.value ->> '$.value' FROM json_each(?2) j WHERE true
+             ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value`,
+          )
+          .bind(b.runId, JSON.stringify(b.params)),
+      );
+    }
+    if (b.tags.length) {
+      statements.push(
+        d1
+          .prepare(
+            `INSERT INTO run_tags (run_uuid, key, value)
+             SELECT ?1, j.value ->> '$.key', j.value ->> '$.value' FROM json_each(?2) j WHERE true
+             ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value`,
+          )
+          .bind(b.runId, JSON.stringify(b.tags)),
+      );
+    }
+    if (b.runName !== null) statements.push(d1.prepare("UPDATE runs SET name = ?1 WHERE run_uuid = ?2").bind(b.runName, b.runId));
+    if (b.metrics.length) {
+      const points = JSON.stringify(
+        b.metrics.map((m) => {
+          const enc = encodeMetricValue(m.value);
+          return [m.key, m.step, m.timestamp, enc.value, enc.isNan];
+        }),
+      );
+      statements.push(
+        d1
+          .prepare(
+            `INSERT OR IGNORE INTO metrics (run_uuid, key, step, timestamp, value, is_nan)
+             SELECT ?1, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4 FROM json_each(?2) j`,
+          )
+          .bind(b.runId, points),
+        d1
+          .prepare(
+            `INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, is_nan)
+             SELECT ?1, key, step, timestamp, value, is_nan FROM (
+               SELECT j.value ->> 0 AS key, j.value ->> 1 AS step, j.value ->> 2 AS timestamp, j.value ->> 3 AS value, j.value ->> 4 AS is_nan,
+                      row_number() OVER (PARTITION BY j.value ->> 0 ORDER BY j.value ->> 1 DESC, j.value ->> 2 DESC, j.value ->> 3 DESC) AS rn
+               FROM json_each(?2) j
+             ) WHERE rn = 1
+             ON CONFLICT (run_uuid, key) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan
+             WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
+          )
+          .bind(b.runId, points),
+      );
+    }
+    if (statements.length) await d1.batch(statements);
+  }
+
+  async metricHistory(runId: string, key: string, offset: number, limit: number): Promise<MetricPoint[]> {
+    const rows = await this.db
+      .select()
+      .from(metrics)
+      .where(and(eq(metrics.runUuid, runId), eq(metrics.key, key)))
+      .orderBy(asc(metrics.step), asc(metrics.timestamp), asc(metrics.value))
+      .limit(limit)
+      .offset(offset);
+    return rows.map(decodeMetric);
+  }
+
+  async searchRunIds(q: { experimentIds: number[]; filter: Comparison[]; orderBy: OrderBy[]; view: ViewType; offset: number; limit: number }): Promise<string[]> {
+    const where = [
+      sql`r.experiment_id IN (SELECT value FROM json_each(${JSON.stringify(q.experimentIds)}))`,
+      lifecycleFilter(sql.raw("r.lifecycle_stage"), q.view),
+      ...q.filter.map(runComparison),
+    ];
+    const order = [...q.orderBy.map((o) => orderClause(runOrderExpression(o), o.ascending)), sql`r.start_time DESC`, sql`r.run_uuid ASC`];
+    const rows = await this.db.all<{ run_uuid: string }>(
+      sql`SELECT r.run_uuid FROM runs r WHERE ${sql.join(where, sql` AND `)} ORDER BY ${sql.join(order, sql`, `)} LIMIT ${q.limit} OFFSET ${q.offset}`,
+    );
+    return rows.map((r) => r.run_uuid);
+  }
+
+  async experimentIdsExisting(ids: number[]): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.select({ id: experiments.experimentId }).from(experiments).where(inArray(experiments.experimentId, ids.slice(0, 90)));
+    return rows.map((r) => r.id);
+  }
+}
