@@ -15,7 +15,7 @@ import { validationHook } from "./http/router";
 import { buildServices } from "./services";
 import { authRoutes } from "./auth/routes";
 import { handleMlflowError, isMlflowPath } from "./mlflow/errors";
-import { MLFLOW_READ_ONLY_POSTS, trackingRoutes } from "./mlflow/tracking-routes";
+import { MLFLOW_READ_ONLY_POSTS, mlflowRoutes } from "./mlflow/routes";
 import { systemRoutes } from "./system/routes";
 import { recordTick } from "./system/jobs";
 import { dispatchScheduled, type JobRegistry } from "./system/scheduler";
@@ -55,7 +55,7 @@ app.route(API_V1, authRoutes);
 // MLflow REST API 2.0 (the web UI's copy lives under /ajax-api).
 for (const prefix of ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"]) {
   app.use(`${prefix}/*`, limitBody(MLFLOW_JSON_LIMIT));
-  app.route(prefix, trackingRoutes);
+  app.route(prefix, mlflowRoutes);
 }
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

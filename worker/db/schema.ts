@@ -2,7 +2,7 @@
  * The drizzle schema: the single source of Tern's D1 tables. `npm run db:generate` turns changes
  * here into a new SQL migration in drizzle/.
  */
-import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { foreignKey, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** API tokens. Only a SHA-256 hash of the secret is stored; the token is shown once at creation. */
 export const apiTokens = sqliteTable(
@@ -137,4 +137,173 @@ export const latestMetrics = sqliteTable(
     isNan: integer("is_nan").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.runUuid, t.key] }), index("latest_metrics_key_value").on(t.key, t.value)],
+);
+
+/** MLflow dataset inputs of runs (log-inputs): the dataset as MLflow describes it, per experiment. */
+export const mlflowDatasets = sqliteTable(
+  "mlflow_datasets",
+  {
+    datasetUuid: text("dataset_uuid").primaryKey(),
+    experimentId: integer("experiment_id")
+      .notNull()
+      .references(() => experiments.experimentId),
+    name: text("name").notNull(),
+    digest: text("digest").notNull(),
+    sourceType: text("source_type").notNull(),
+    source: text("source").notNull(),
+    schema: text("schema"),
+    profile: text("profile"),
+  },
+  (t) => [uniqueIndex("mlflow_datasets_identity").on(t.experimentId, t.name, t.digest)],
+);
+
+export const runInputs = sqliteTable(
+  "run_inputs",
+  {
+    runUuid: text("run_uuid")
+      .notNull()
+      .references(() => runs.runUuid),
+    datasetUuid: text("dataset_uuid")
+      .notNull()
+      .references(() => mlflowDatasets.datasetUuid),
+    /** JSON array of {key, value}: the input's tags, e.g. mlflow.data.context = training. */
+    tags: text("tags").notNull().default("[]"),
+  },
+  (t) => [primaryKey({ columns: [t.runUuid, t.datasetUuid] }), index("run_inputs_dataset").on(t.datasetUuid)],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Model registry (MLflow's model_registry.proto). Renames cascade through versions, tags, aliases.
+// ---------------------------------------------------------------------------------------------
+
+export const registeredModels = sqliteTable("registered_models", {
+  name: text("name").primaryKey(),
+  creationTime: integer("creation_time").notNull(),
+  lastUpdatedTime: integer("last_updated_time").notNull(),
+  description: text("description"),
+});
+
+export const registeredModelTags = sqliteTable(
+  "registered_model_tags",
+  {
+    name: text("name")
+      .notNull()
+      .references(() => registeredModels.name, { onUpdate: "cascade", onDelete: "cascade" }),
+    key: text("key").notNull(),
+    value: text("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.key] })],
+);
+
+export const modelVersions = sqliteTable(
+  "model_versions",
+  {
+    name: text("name")
+      .notNull()
+      .references(() => registeredModels.name, { onUpdate: "cascade", onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    creationTime: integer("creation_time").notNull(),
+    lastUpdatedTime: integer("last_updated_time").notNull(),
+    description: text("description"),
+    userId: text("user_id"),
+    currentStage: text("current_stage").notNull().default("None"),
+    source: text("source").notNull(),
+    runId: text("run_id"),
+    runLink: text("run_link"),
+    status: text("status").notNull().default("READY"),
+    statusMessage: text("status_message"),
+    storageLocation: text("storage_location"),
+    /** MLflow 3: the logged model this version registers. */
+    modelId: text("model_id"),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.version] }), index("model_versions_run").on(t.runId)],
+);
+
+export const modelVersionTags = sqliteTable(
+  "model_version_tags",
+  {
+    name: text("name").notNull(),
+    version: integer("version").notNull(),
+    key: text("key").notNull(),
+    value: text("value").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.name, t.version, t.key] }),
+    foreignKey({ columns: [t.name, t.version], foreignColumns: [modelVersions.name, modelVersions.version] })
+      .onUpdate("cascade")
+      .onDelete("cascade"),
+  ],
+);
+
+export const registeredModelAliases = sqliteTable(
+  "registered_model_aliases",
+  {
+    name: text("name")
+      .notNull()
+      .references(() => registeredModels.name, { onUpdate: "cascade", onDelete: "cascade" }),
+    alias: text("alias").notNull(),
+    version: integer("version").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.alias] })],
+);
+
+// ---------------------------------------------------------------------------------------------
+// MLflow 3 logged models: model objects that log_model creates, with their own tags and params.
+// ---------------------------------------------------------------------------------------------
+
+export const loggedModels = sqliteTable(
+  "logged_models",
+  {
+    modelId: text("model_id").primaryKey(),
+    experimentId: integer("experiment_id")
+      .notNull()
+      .references(() => experiments.experimentId),
+    name: text("name").notNull(),
+    artifactLocation: text("artifact_location").notNull(),
+    creationTimestampMs: integer("creation_timestamp_ms").notNull(),
+    lastUpdatedTimestampMs: integer("last_updated_timestamp_ms").notNull(),
+    status: text("status").notNull(),
+    statusMessage: text("status_message"),
+    lifecycleStage: text("lifecycle_stage", { enum: ["active", "deleted"] }).notNull().default("active"),
+    modelType: text("model_type"),
+    sourceRunId: text("source_run_id"),
+  },
+  (t) => [index("logged_models_experiment").on(t.experimentId, t.creationTimestampMs)],
+);
+
+export const loggedModelTags = sqliteTable(
+  "logged_model_tags",
+  {
+    modelId: text("model_id")
+      .notNull()
+      .references(() => loggedModels.modelId, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    value: text("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.modelId, t.key] })],
+);
+
+export const loggedModelParams = sqliteTable(
+  "logged_model_params",
+  {
+    modelId: text("model_id")
+      .notNull()
+      .references(() => loggedModels.modelId, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    value: text("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.modelId, t.key] })],
+);
+
+/** MLflow 3 run outputs: which logged models a run produced (runs/outputs). */
+export const runOutputs = sqliteTable(
+  "run_outputs",
+  {
+    runUuid: text("run_uuid")
+      .notNull()
+      .references(() => runs.runUuid),
+    modelId: text("model_id").notNull(),
+    step: integer("step").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.runUuid, t.modelId] })],
 );

@@ -165,6 +165,3 @@ trackingRoutes.get("/metrics/get-history", async (c) => {
   const page = await c.var.services.tracking.getMetricHistory(runIdOf(q), q.metric_key, { maxResults: q.max_results, pageToken: q.page_token });
   return c.json({ metrics: page.items.length ? page.items.map(wireMetric) : undefined, next_page_token: page.nextPageToken ?? undefined });
 });
-
-/** POST searches that only read: a read-scoped token may call them. */
-export const MLFLOW_READ_ONLY_POSTS = [/^\/(ajax-)?api\/2\.0\/mlflow\/(runs|experiments)\/search$/];
