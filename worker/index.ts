@@ -17,6 +17,7 @@ import { authRoutes } from "./auth/routes";
 import { handleMlflowError, isMlflowPath } from "./mlflow/errors";
 import { MLFLOW_READ_ONLY_POSTS, mlflowRoutes } from "./mlflow/routes";
 import { systemRoutes } from "./system/routes";
+import { TRACKING_READ_ONLY_POSTS, trackingApiRoutes } from "./tracking/routes";
 import { recordTick } from "./system/jobs";
 import { dispatchScheduled, type JobRegistry } from "./system/scheduler";
 import { VERSION } from "./system/service";
@@ -27,6 +28,8 @@ const API_V1 = "/api/v1";
 /** A full log-batch (1000 metrics) is about 150 KB; leave room for long tag values. */
 const MLFLOW_JSON_LIMIT = 4 * 1024 * 1024;
 const PUBLIC_PATHS = new Set([`${API_V1}/health`, `${API_V1}/openapi.json`, `${API_V1}/docs`]);
+
+const READ_ONLY_POSTS = [...MLFLOW_READ_ONLY_POSTS, ...TRACKING_READ_ONLY_POSTS];
 
 export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -46,11 +49,12 @@ app.use(
   }),
 );
 app.use("*", async (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : authenticate()(c, next)));
-app.use("*", async (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : authorize(MLFLOW_READ_ONLY_POSTS)(c, next)));
+app.use("*", async (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : authorize(READ_ONLY_POSTS)(c, next)));
 app.use(`${API_V1}/*`, limitBody(), requireJsonBody());
 
 app.route(API_V1, systemRoutes);
 app.route(API_V1, authRoutes);
+app.route(API_V1, trackingApiRoutes);
 
 // MLflow REST API 2.0 (the web UI's copy lives under /ajax-api).
 for (const prefix of ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"]) {

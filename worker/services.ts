@@ -11,15 +11,21 @@ import { SystemService, durableObjectNamespaces } from "./system/service";
 import { SystemStore } from "./system/store";
 import { TrackingService } from "./tracking/service";
 import { TrackingStore } from "./tracking/store";
+import { MetricHistoryService } from "./tracking/history-service";
+import { MetricHistoryStore } from "./tracking/history-store";
+import { RunLogger } from "./tracking/run-logger";
 
 export interface Services {
   tokens: TokenService;
   system: SystemService;
   tracking: TrackingService;
+  history: MetricHistoryService;
+  runLogger: RunLogger;
 }
 
 export function buildServices(env: WorkerBindings): Services {
   const db = createDb(env.DB);
+  const tracking = new TrackingService(new TrackingStore(db));
   return {
     tokens: new TokenService(new TokenStore(db), env.TERN_ADMIN_TOKEN),
     system: new SystemService(new SystemStore(db), {
@@ -27,6 +33,8 @@ export function buildServices(env: WorkerBindings): Services {
       durableObjects: durableObjectNamespaces(env),
       authMode: authMode(env),
     }),
-    tracking: new TrackingService(new TrackingStore(db)),
+    tracking,
+    history: new MetricHistoryService(new MetricHistoryStore(db)),
+    runLogger: new RunLogger(tracking, db),
   };
 }

@@ -307,3 +307,10 @@ export const runOutputs = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.runUuid, t.modelId] })],
 );
+
+/** Idempotency keys of the native logging API: a retried batch with the same key is a no-op. */
+export const idempotencyKeys = sqliteTable("idempotency_keys", {
+  key: text("key").primaryKey(),
+  scope: text("scope").notNull(),
+  createdAt: integer("created_at").notNull(),
+});

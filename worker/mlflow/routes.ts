@@ -5,8 +5,10 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { trackingRoutes } from "./tracking-routes";
+import { historyRoutes } from "./history-routes";
 
 export const mlflowRoutes = new Hono<AppEnv>();
 mlflowRoutes.route("/", trackingRoutes);
+mlflowRoutes.route("/", historyRoutes);
 
 export const MLFLOW_READ_ONLY_POSTS: RegExp[] = [/^\/(ajax-)?api\/2\.0\/mlflow\/(runs|experiments)\/search$/];

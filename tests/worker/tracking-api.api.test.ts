@@ -1,0 +1,142 @@
+import { describe, expect, it } from "vitest";
+import { call, createToken, errorCode } from "./helpers";
+
+const mode = "open" as const;
+const api = (method: string, path: string, body?: unknown) => call(method, `/api/v1${path}`, { mode, ...(body === undefined ? {} : { body }) });
+
+async function startRun(extra: Record<string, unknown> = {}): Promise<string> {
+  const res = await api("POST", "/runs", { experiment_name: `native-${crypto.randomUUID()}`, ...extra });
+  expect(res.status, res.text).toBe(201);
+  return res.json.run.run_id;
+}
+
+describe("native tracking API", () => {
+  it("creates experiments and starts runs in an experiment named on the fly", async () => {
+    const exp = await api("POST", "/experiments", { name: "native-exp", tags: { team: "quant" } });
+    expect(exp.status).toBe(201);
+    expect(exp.json.experiment).toMatchObject({ name: "native-exp", tags: { team: "quant" }, lifecycle_stage: "active" });
+    expect(errorCode(await api("POST", "/experiments", { name: "native-exp" }))).toBe("RESOURCE_ALREADY_EXISTS");
+
+    const run = await api("POST", "/runs", { experiment_name: "daily-spy", name: "ridge", params: { alpha: 0.1, fit_intercept: true }, tags: { symbol: "SPY" } });
+    expect(run.status).toBe(201);
+    expect(run.json.run).toMatchObject({ name: "ridge", status: "RUNNING", params: { alpha: "0.1", fit_intercept: "true" }, tags: { symbol: "SPY", "mlflow.runName": "ridge" } });
+    expect(run.json.run.start_time).toBeGreaterThan(0);
+    const again = await api("POST", "/runs", { experiment_name: "daily-spy" });
+    expect(again.json.run.experiment_id).toBe(run.json.run.experiment_id);
+    const listed = await call("GET", `/api/v1/experiments?filter=${encodeURIComponent("name = 'daily-spy'")}`, { mode });
+    expect(listed.json.experiments).toHaveLength(1);
+  });
+
+  it("logs params, metrics (map or list) and tags in one call, all or nothing", async () => {
+    const run = await startRun();
+    const logged = await api("POST", `/runs/${run}/log`, { params: { lr: 0.01 }, metrics: { loss: 0.9, acc: 0.5 }, step: 1, tags: { phase: "train" } });
+    expect(logged.status, logged.text).toBe(200);
+    expect(logged.json).toEqual({ logged: { params: 1, metrics: 2, tags: 1 }, replayed: false });
+    await api("POST", `/runs/${run}/log`, { metrics: [{ key: "loss", value: 0.4, step: 2 }] });
+    const got = (await api("GET", `/runs/${run}`)).json.run;
+    expect(got.metrics.loss).toMatchObject({ value: 0.4, step: 2 });
+    expect(got.metrics.acc).toMatchObject({ value: 0.5, step: 1 });
+    expect(got.params).toEqual({ lr: "0.01" });
+
+    const bad = await api("POST", `/runs/${run}/log`, { params: { lr: 0.02 }, metrics: { fresh: 1 } });
+    expect(bad.status).toBe(400);
+    expect(errorCode(bad)).toBe("INVALID_PARAMETER_VALUE");
+    expect((await api("GET", `/runs/${run}`)).json.run.metrics.fresh).toBeUndefined();
+
+    const nonFinite = await call("POST", `/api/v1/runs/${run}/log`, { mode, raw: '{"metrics":{"x":1e999}}', headers: { "Content-Type": "application/json" } });
+    expect(nonFinite.status).toBe(400);
+  });
+
+  it("makes a retried call with the same idempotency key a no-op", async () => {
+    const run = await startRun();
+    const body = { metrics: [{ key: "loss", value: 1 }], idempotency_key: "batch-0001" };
+    const first = await api("POST", `/runs/${run}/log`, body);
+    const retry = await api("POST", `/runs/${run}/log`, body);
+    expect(first.json.replayed).toBe(false);
+    expect(retry.json).toEqual({ logged: { params: 0, metrics: 0, tags: 0 }, replayed: true });
+    const history = await call("GET", `/api/2.0/mlflow/metrics/get-history?run_id=${run}&metric_key=loss&max_results=100`, { mode });
+    expect(history.json.metrics).toHaveLength(1);
+    // The same key on another run is another batch.
+    const other = await startRun();
+    expect((await api("POST", `/runs/${other}/log`, body)).json.replayed).toBe(false);
+  });
+
+  it("ends and renames runs; searches them", async () => {
+    const run = await startRun();
+    const ended = await api("PATCH", `/runs/${run}`, { status: "FINISHED", name: "final" });
+    expect(ended.json.run).toMatchObject({ status: "FINISHED", name: "final" });
+    expect(ended.json.run.end_time).toBeGreaterThan(0);
+    const exp = ended.json.run.experiment_id;
+    const found = await api("POST", "/runs/search", { experiment_ids: [exp], filter: "attributes.status = 'FINISHED'" });
+    expect(found.json.runs.map((r: any) => r.run_id)).toEqual([run]);
+    expect((await api("GET", "/runs/0123456789abcdef0123456789abcdef")).status).toBe(404);
+    expect((await api("GET", "/runs/not-a-run")).status).toBe(400);
+    expect((await api("PATCH", `/runs/${run}`, { status: "DONE" })).status).toBe(400);
+  });
+
+  it("lets a read token search runs (a POST) but not log", async () => {
+    const run = await startRun();
+    const read = await createToken(["read"]);
+    const search = await call("POST", "/api/v1/runs/search", { token: read.secret, body: { experiment_ids: ["0"] } });
+    expect(search.status).toBe(200);
+    const log = await call("POST", `/api/v1/runs/${run}/log`, { token: read.secret, body: { metrics: { x: 1 } } });
+    expect(log.status).toBe(403);
+  });
+});
+
+describe("downsampled metric history", () => {
+  it("returns min/max/last per bucket, keeps a spike and the last point", async () => {
+    const run = await startRun();
+    const n = 5000;
+    for (let start = 0; start < n; start += 1000) {
+      const metrics = Array.from({ length: 1000 }, (_, i) => {
+        const step = start + i;
+        return { key: "loss", value: step === 3210 ? 99 : 1 / (1 + step), step, timestamp: 1000 + step };
+      });
+      expect((await api("POST", `/runs/${run}/log`, { metrics })).status).toBe(200);
+    }
+    const res = await call("GET", `/api/v1/metrics/downsample?run_ids=${run}&keys=loss&points=100`, { mode });
+    expect(res.status, res.text).toBe(200);
+    const [s] = res.json.series;
+    expect(s).toMatchObject({ run_id: run, key: "loss", total: n });
+    expect(s.count.length).toBeLessThanOrEqual(100);
+    expect(s.count.reduce((a: number, b: number) => a + b, 0)).toBe(n);
+    expect(Math.max(...s.max)).toBe(99);
+    expect(s.last_x[s.last_x.length - 1]).toBe(n - 1);
+    expect(s.last[s.last.length - 1]).toBeCloseTo(1 / n);
+
+    const small = await call("GET", `/api/v1/metrics/downsample?run_ids=${run}&keys=loss&points=5000&from=10&to=19`, { mode });
+    expect(small.json.series[0].count).toEqual(Array(10).fill(1));
+    expect(small.json.series[0].x0).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+
+    const byTime = await call("GET", `/api/v1/metrics/downsample?run_ids=${run}&keys=loss&points=10&x=timestamp`, { mode });
+    expect(byTime.json.series[0].x0[0]).toBe(1000);
+
+    const none = await call("GET", `/api/v1/metrics/downsample?run_ids=${run}&keys=missing`, { mode });
+    expect(none.json.series).toEqual([]);
+    const bad = await call("GET", `/api/v1/metrics/downsample?run_ids=${run}&keys=loss&points=0`, { mode });
+    expect(bad.status).toBe(400);
+    expect((await call("GET", `/api/v1/metrics/downsample?run_ids=x&keys=loss`, { mode })).status).toBe(400);
+  });
+
+  it("serves MLflow's bulk-interval history with evenly spaced steps, first and last included", async () => {
+    const a = await startRun();
+    const b = await startRun();
+    for (const run of [a, b]) {
+      await api("POST", `/runs/${run}/log`, { metrics: Array.from({ length: 1000 }, (_, i) => ({ key: "acc", value: i / 1000, step: i, timestamp: i })) });
+    }
+    const res = await call("GET", `/api/2.0/mlflow/metrics/get-history-bulk-interval?run_ids=${a}&run_ids=${b}&metric_key=acc&max_results=11`, { mode });
+    expect(res.status, res.text).toBe(200);
+    const forA = res.json.metrics.filter((m: any) => m.run_id === a).map((m: any) => m.step);
+    expect(forA[0]).toBe(0);
+    expect(forA[forA.length - 1]).toBe(999);
+    expect(forA.length).toBeLessThanOrEqual(11);
+    expect(forA.length).toBeGreaterThanOrEqual(10);
+    expect(res.json.metrics[0].run_id).toBe(a);
+    const ranged = await call("GET", `/api/2.0/mlflow/metrics/get-history-bulk-interval?run_ids=${a}&metric_key=acc&start_step=100&end_step=200&max_results=5`, { mode });
+    const steps = ranged.json.metrics.map((m: any) => m.step);
+    expect(steps[0]).toBe(100);
+    expect(steps[steps.length - 1]).toBe(200);
+    expect((await call("GET", `/api/2.0/mlflow/metrics/get-history-bulk-interval?metric_key=acc`, { mode })).status).toBe(400);
+  });
+});
