@@ -27,7 +27,8 @@ export { RateLimiterObject } from "./auth/rate-limiter-object";
 const API_V1 = "/api/v1";
 /** A full log-batch (1000 metrics) is about 150 KB; leave room for long tag values. */
 const MLFLOW_JSON_LIMIT = 4 * 1024 * 1024;
-const PUBLIC_PATHS = new Set([`${API_V1}/health`, `${API_V1}/openapi.json`, `${API_V1}/docs`]);
+// /health is MLflow's liveness probe, public there too; MLflow's /version needs read like the rest.
+const PUBLIC_PATHS = new Set([`${API_V1}/health`, `${API_V1}/openapi.json`, `${API_V1}/docs`, "/health"]);
 
 const READ_ONLY_POSTS = [...MLFLOW_READ_ONLY_POSTS, ...TRACKING_READ_ONLY_POSTS];
 
@@ -61,6 +62,9 @@ for (const prefix of ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"]) {
   app.use(`${prefix}/*`, limitBody(MLFLOW_JSON_LIMIT));
   app.route(prefix, mlflowRoutes);
 }
+// MLflow's plain-text server routes, which MLflow 3 clients call.
+app.get("/health", (c) => c.text("OK"));
+app.get("/version", (c) => c.text(VERSION));
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
   type: "http",

@@ -11,6 +11,8 @@ import { SystemService, durableObjectNamespaces } from "./system/service";
 import { SystemStore } from "./system/store";
 import { TrackingService } from "./tracking/service";
 import { TrackingStore } from "./tracking/store";
+import { LoggedModelService } from "./logged-models/service";
+import { LoggedModelStore } from "./logged-models/store";
 import { MetricHistoryService } from "./tracking/history-service";
 import { MetricHistoryStore } from "./tracking/history-store";
 import { RunLogger } from "./tracking/run-logger";
@@ -19,6 +21,7 @@ export interface Services {
   tokens: TokenService;
   system: SystemService;
   tracking: TrackingService;
+  loggedModels: LoggedModelService;
   history: MetricHistoryService;
   runLogger: RunLogger;
 }
@@ -34,6 +37,7 @@ export function buildServices(env: WorkerBindings): Services {
       authMode: authMode(env),
     }),
     tracking,
+    loggedModels: new LoggedModelService(new LoggedModelStore(db), tracking),
     history: new MetricHistoryService(new MetricHistoryStore(db)),
     runLogger: new RunLogger(tracking, db),
   };

@@ -5,10 +5,16 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { trackingRoutes } from "./tracking-routes";
+import { loggedModelRoutes } from "./logged-model-routes";
 import { historyRoutes } from "./history-routes";
 
 export const mlflowRoutes = new Hono<AppEnv>();
 mlflowRoutes.route("/", trackingRoutes);
+mlflowRoutes.route("/", loggedModelRoutes);
 mlflowRoutes.route("/", historyRoutes);
 
-export const MLFLOW_READ_ONLY_POSTS: RegExp[] = [/^\/(ajax-)?api\/2\.0\/mlflow\/(runs|experiments)\/search$/];
+export const MLFLOW_READ_ONLY_POSTS: RegExp[] = [
+  /^\/(ajax-)?api\/2\.0\/mlflow\/(runs|experiments)\/search$/,
+  /^\/(ajax-)?api\/2\.0\/mlflow\/(logged-models\/search|experiments\/search-datasets)$/,
+  /^\/(ajax-)?api\/2\.0\/mlflow\/registered-models\/get-latest-versions$/,
+];

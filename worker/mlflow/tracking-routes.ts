@@ -1,5 +1,5 @@
 /**
- * MLflow REST API 2.0, tracking service: experiments, runs, params, tags, metrics, search.
+ * MLflow REST API 2.0, tracking service: experiments, runs, params, tags, metrics, dataset inputs, search.
  * Mounted under /api/2.0/mlflow and /ajax-api/2.0/mlflow. Each handler reads the request as MLflow
  * does, makes one service call and answers MLflow's response message.
  */
@@ -7,14 +7,30 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env";
 import { double, idString, int64, keyValue, mlflowInput, repeated, runStatus, viewType } from "./request";
-import { wireExperiment, wireMetric, wireRun, wireRunInfo } from "./wire";
+import { wireDatasetSummary, wireExperiment, wireMetric, wireRun, wireRunInfo } from "./wire";
 
 export const trackingRoutes = new Hono<AppEnv>();
 
 /** run_uuid is MLflow's deprecated alias of run_id; clients send either. */
 const runRef = { run_id: z.string().optional(), run_uuid: z.string().optional() };
 const runIdOf = (x: { run_id?: string; run_uuid?: string }) => x.run_id || x.run_uuid || "";
-const metric = z.object({ key: z.string(), value: double, timestamp: int64, step: int64.optional().default(0) });
+/**
+ * MLflow 3 metrics may name the logged model and dataset they belong to (and their run). Those links
+ * are accepted but not kept: Tern stores metrics per run only.
+ */
+const metricLinks = { model_id: z.string().optional(), dataset_name: z.string().optional(), dataset_digest: z.string().optional() };
+const metric = z.object({ key: z.string(), value: double, timestamp: int64, step: int64.optional().default(0), run_id: z.string().optional(), ...metricLinks });
+const datasetInput = z.object({
+  tags: repeated(keyValue),
+  dataset: z.object({
+    name: z.string(),
+    digest: z.string(),
+    source_type: z.string(),
+    source: z.string(),
+    schema: z.string().optional(),
+    profile: z.string().optional(),
+  }),
+});
 
 type Handler = (c: Context<AppEnv>) => Promise<Response>;
 const both = (path: string, handler: Handler) => {
@@ -108,7 +124,7 @@ trackingRoutes.post("/runs/restore", async (c) => {
 });
 
 trackingRoutes.post("/runs/log-metric", async (c) => {
-  const q = await mlflowInput(c, z.object({ ...runRef, key: z.string(), value: double, timestamp: int64, step: int64.optional().default(0) }));
+  const q = await mlflowInput(c, z.object({ ...runRef, key: z.string(), value: double, timestamp: int64, step: int64.optional().default(0), ...metricLinks }));
   await c.var.services.tracking.logBatch(runIdOf(q), { metrics: [{ key: q.key, value: q.value, timestamp: q.timestamp, step: q.step }], params: [], tags: [] });
   return c.json({});
 });
@@ -135,6 +151,25 @@ trackingRoutes.post("/runs/log-batch", async (c) => {
   const q = await mlflowInput(c, z.object({ run_id: z.string(), metrics: repeated(metric), params: repeated(keyValue), tags: repeated(keyValue) }));
   await c.var.services.tracking.logBatch(q.run_id, { metrics: q.metrics, params: q.params, tags: q.tags });
   return c.json({});
+});
+
+/** MLflow 3 also sends the logged models a run used (`models`); they are accepted but not kept. */
+trackingRoutes.post("/runs/log-inputs", async (c) => {
+  const q = await mlflowInput(c, z.object({ run_id: z.string(), datasets: repeated(datasetInput), models: repeated(z.object({ model_id: z.string() })) }));
+  await c.var.services.tracking.logInputs(
+    q.run_id,
+    q.datasets.map((d) => ({
+      tags: d.tags,
+      dataset: { name: d.dataset.name, digest: d.dataset.digest, sourceType: d.dataset.source_type, source: d.dataset.source, schema: d.dataset.schema ?? null, profile: d.dataset.profile ?? null },
+    })),
+  );
+  return c.json({});
+});
+
+trackingRoutes.post("/experiments/search-datasets", async (c) => {
+  const q = await mlflowInput(c, z.object({ experiment_ids: repeated(idString) }));
+  const summaries = await c.var.services.tracking.searchDatasets(q.experiment_ids);
+  return c.json({ dataset_summaries: summaries.length ? summaries.map(wireDatasetSummary) : undefined });
 });
 
 trackingRoutes.post("/runs/search", async (c) => {

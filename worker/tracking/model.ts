@@ -43,9 +43,40 @@ export interface RunInfo {
   lifecycleStage: LifecycleStage;
 }
 
+/** A dataset as MLflow describes it (log-inputs); identified per experiment by (name, digest). */
+export interface Dataset {
+  name: string;
+  digest: string;
+  sourceType: string;
+  source: string;
+  schema: string | null;
+  profile: string | null;
+}
+
+export interface DatasetInput {
+  /** Input tags, e.g. mlflow.data.context = training. */
+  tags: KeyValue[];
+  dataset: Dataset;
+}
+
+/** MLflow 3: a logged model a run produced, and at which step. */
+export interface ModelOutput {
+  modelId: string;
+  step: number;
+}
+
+export interface DatasetSummary {
+  experimentId: string;
+  name: string;
+  digest: string;
+  context: string | null;
+}
+
 export interface Run {
   info: RunInfo;
   data: { metrics: MetricPoint[]; params: KeyValue[]; tags: KeyValue[] };
+  inputs: { datasetInputs: DatasetInput[] };
+  outputs: { modelOutputs: ModelOutput[] };
 }
 
 export interface Page<T> {
@@ -68,8 +99,19 @@ export const LIMITS = {
   searchExperimentsMax: 50000,
   searchExperimentsDefault: 1000,
   metricHistoryMax: 25000,
+  datasetsPerRequest: 1000,
+  datasetNameLength: 500,
+  datasetDigestLength: 36,
+  datasetSourceLength: 65535,
+  datasetSchemaLength: 1048575,
+  datasetProfileLength: 16777215,
+  inputTagKeyLength: 255,
+  inputTagValueLength: 500,
+  datasetSummariesMax: 1000,
 } as const;
 
 /** Reserved tags MLflow clients and UIs read. */
 export const TAG_RUN_NAME = "mlflow.runName";
 export const TAG_USER = "mlflow.user";
+/** The input tag that says how a dataset was used (training, evaluation, ...); datasets.context filters on it. */
+export const TAG_DATASET_CONTEXT = "mlflow.data.context";

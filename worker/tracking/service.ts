@@ -1,6 +1,6 @@
 /**
- * Tracking: experiments, runs, params, tags and metrics with MLflow's semantics and limits
- * (immutable params, all-or-nothing batches, reserved tags, lifecycle rules, search and paging).
+ * Tracking: experiments, runs, params, tags, metrics and dataset inputs with MLflow's semantics and
+ * limits (immutable params, all-or-nothing batches, reserved tags, lifecycle rules, search and paging).
  */
 import { alreadyExists, invalid, notFound } from "../http/errors";
 import {
@@ -12,7 +12,21 @@ import {
   type Comparison,
   type OrderBy,
 } from "../lib/mlflow-search";
-import { LIMITS, TAG_RUN_NAME, TAG_USER, type Experiment, type KeyValue, type MetricPoint, type Page, type Run, type RunInfo, type RunStatus, type ViewType } from "./model";
+import {
+  LIMITS,
+  TAG_RUN_NAME,
+  TAG_USER,
+  type DatasetInput,
+  type DatasetSummary,
+  type Experiment,
+  type KeyValue,
+  type MetricPoint,
+  type Page,
+  type Run,
+  type RunInfo,
+  type RunStatus,
+  type ViewType,
+} from "./model";
 import { randomRunName } from "./run-names";
 import { UnsupportedSearch, type TrackingStore } from "./store";
 
@@ -55,6 +69,32 @@ function parseSearch<T>(parse: () => T): T {
 function parseExperimentId(id: string): number {
   if (!/^\d{1,15}$/.test(id)) throw notFound(`No Experiment with id=${id} exists`);
   return Number(id);
+}
+
+function checkLength(what: string, value: string | null, limit: number): void {
+  if (value !== null && value.length > limit) throw invalid(`${what} exceeds the maximum length of ${limit}`);
+}
+
+/** MLflow's dataset and input-tag limits (mlflow/utils/validation.py). */
+function checkDatasetInput({ dataset, tags }: DatasetInput): void {
+  for (const [field, value] of [
+    ["name", dataset.name],
+    ["digest", dataset.digest],
+    ["source_type", dataset.sourceType],
+    ["source", dataset.source],
+  ] as const) {
+    if (!value) throw invalid(`Missing value for required parameter 'dataset.${field}'. See the API docs for more information about request parameters.`);
+  }
+  checkLength("Dataset name", dataset.name, LIMITS.datasetNameLength);
+  checkLength("Dataset digest", dataset.digest, LIMITS.datasetDigestLength);
+  checkLength("Dataset source", dataset.source, LIMITS.datasetSourceLength);
+  checkLength("Dataset schema", dataset.schema, LIMITS.datasetSchemaLength);
+  checkLength("Dataset profile", dataset.profile, LIMITS.datasetProfileLength);
+  for (const tag of tags) {
+    if (!tag.key) throw invalid("Missing value for required parameter 'tags.key'. See the API docs for more information about request parameters.");
+    checkLength("Input tag key", tag.key, LIMITS.inputTagKeyLength);
+    checkLength("Input tag value", tag.value, LIMITS.inputTagValueLength);
+  }
 }
 
 export interface LogBatchInput {
@@ -167,7 +207,12 @@ export class TrackingService {
       lifecycleStage: "active",
     };
     await this.store.insertRun(info, tags);
-    return { info, data: { metrics: [], params: [], tags: tags.sort((a, b) => a.key.localeCompare(b.key)) } };
+    return {
+      info,
+      data: { metrics: [], params: [], tags: tags.sort((a, b) => a.key.localeCompare(b.key)) },
+      inputs: { datasetInputs: [] },
+      outputs: { modelOutputs: [] },
+    };
   }
 
   async getRun(runId: string): Promise<Run> {
@@ -176,7 +221,8 @@ export class TrackingService {
     return run;
   }
 
-  private async activeRun(runId: string): Promise<RunInfo> {
+  /** The run, which must exist (else 404) and be active (else 400), as every write to a run requires. */
+  async activeRun(runId: string): Promise<RunInfo> {
     const info = await this.store.getRunInfo(runId);
     if (!info) throw notFound(`Run with id=${runId} not found`);
     if (info.lifecycleStage !== "active") throw invalid(`The run ${runId} must be in the 'active' state. Current state is ${info.lifecycleStage}.`);
@@ -257,6 +303,29 @@ export class TrackingService {
       }
       throw err;
     }
+  }
+
+  /**
+   * log-inputs: validates every dataset first, then writes all of them in one transaction. The same
+   * (name, digest) twice in one request is logged once, with the first occurrence's tags.
+   */
+  async logInputs(runId: string, inputs: DatasetInput[]): Promise<void> {
+    if (inputs.length > LIMITS.datasetsPerRequest) {
+      throw invalid(`A logging request can contain at most ${LIMITS.datasetsPerRequest} datasets. Got ${inputs.length} datasets.`);
+    }
+    for (const input of inputs) checkDatasetInput(input);
+    const info = await this.activeRun(runId);
+    const unique = new Map<string, DatasetInput>();
+    for (const input of inputs) {
+      const identity = JSON.stringify([input.dataset.name, input.dataset.digest]);
+      if (!unique.has(identity)) unique.set(identity, input);
+    }
+    await this.store.logInputs(Number(info.experimentId), runId, [...unique.values()]);
+  }
+
+  async searchDatasets(experimentIds: string[]): Promise<DatasetSummary[]> {
+    const ids = experimentIds.filter((id) => /^\d{1,15}$/.test(id)).map(Number);
+    return this.store.searchDatasets(ids, LIMITS.datasetSummariesMax);
   }
 
   async getMetricHistory(runId: string, key: string, q: { maxResults?: number | null; pageToken?: string | null }): Promise<Page<MetricPoint>> {

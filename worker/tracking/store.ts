@@ -1,14 +1,16 @@
 /**
  * D1 access for tracking: experiments, runs, params, tags and metrics. Multi-row writes bind one JSON
  * document and expand it with json_each (D1 allows at most 100 bound values per statement), and a
- * batch of statements is one transaction, so a log-batch is all-or-nothing.
+ * batch of statements is one transaction, so a log-batch is all-or-nothing. Also the dataset inputs of
+ * runs (log-inputs, datasets.* filters, search-datasets) and reading the model outputs of runs.
  */
 import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
-import { experiments, experimentTags, latestMetrics, metrics, params, runs, runTags } from "../db/schema";
+import { rollupStatements } from "./history-store";
+import { experiments, experimentTags, latestMetrics, metrics, mlflowDatasets, params, runInputs, runOutputs, runs, runTags } from "../db/schema";
 import type { Comparison, OrderBy } from "../lib/mlflow-search";
-import type { Experiment, KeyValue, LifecycleStage, MetricPoint, Run, RunInfo, RunStatus, ViewType } from "./model";
+import { TAG_DATASET_CONTEXT, type DatasetInput, type DatasetSummary, type Experiment, type KeyValue, type LifecycleStage, type MetricPoint, type Run, type RunInfo, type RunStatus, type ViewType } from "./model";
 
 type ExperimentRow = typeof experiments.$inferSelect;
 type RunRow = typeof runs.$inferSelect;
@@ -54,6 +56,13 @@ function toRunInfo(row: RunRow): RunInfo {
   };
 }
 
+function toDatasetInput(tags: string, d: typeof mlflowDatasets.$inferSelect): DatasetInput {
+  return {
+    tags: JSON.parse(tags) as KeyValue[],
+    dataset: { name: d.name, digest: d.digest, sourceType: d.sourceType, source: d.source, schema: d.schema, profile: d.profile },
+  };
+}
+
 const lifecycleFilter = (column: SQL | typeof runs.lifecycleStage | typeof experiments.lifecycleStage, view: ViewType): SQL => {
   if (view === "ALL") return sql`1 = 1`;
   return sql`${column} = ${view === "DELETED_ONLY" ? "deleted" : "active"}`;
@@ -71,8 +80,8 @@ export function likeToGlob(pattern: string): string {
   return out;
 }
 
-/** value <comparator> operand, for string-valued columns and subquery values. */
-function stringPredicate(column: SQL, c: Comparison): SQL {
+/** value <comparator> operand, for string-valued columns and subquery values (logged models use it too). */
+export function stringPredicate(column: SQL, c: Pick<Comparison, "comparator" | "value">): SQL {
   switch (c.comparator) {
     case "=":
       return sql`${column} = ${c.value}`;
@@ -134,8 +143,25 @@ function runComparison(c: Comparison): SQL {
     if (c.comparator === "IS NOT NULL") return sql`${column} IS NOT NULL`;
     return stringPredicate(column, c);
   }
-  throw new UnsupportedSearch("Filtering runs on datasets is not supported yet");
+  return datasetComparison(c);
 }
+
+/**
+ * datasets.name / datasets.digest / datasets.context: some input of the run matches, as MLflow's join
+ * does (so `!=` means "has an input that differs"). The context is the input tag mlflow.data.context.
+ */
+function datasetComparison(c: Comparison): SQL {
+  if (c.key === "context") {
+    return sql`EXISTS (SELECT 1 FROM run_inputs ri, json_each(ri.tags) t
+      WHERE ri.run_uuid = r.run_uuid AND t.value ->> '$.key' = ${TAG_DATASET_CONTEXT} AND ${stringPredicate(sql`(t.value ->> '$.value')`, c)})`;
+  }
+  const column = DATASET_COLUMNS[c.key];
+  if (!column) throw new UnsupportedSearch(`Invalid dataset key '${c.key}'`);
+  return sql`EXISTS (SELECT 1 FROM run_inputs ri JOIN mlflow_datasets d ON d.dataset_uuid = ri.dataset_uuid
+    WHERE ri.run_uuid = r.run_uuid AND ${stringPredicate(column, c)})`;
+}
+
+const DATASET_COLUMNS: Record<string, SQL> = { name: sql.raw("d.name"), digest: sql.raw("d.digest") };
 
 function runOrderExpression(o: OrderBy): SQL {
   if (o.entity === "metric") return sql`(SELECT m.value FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = ${o.key})`;
@@ -310,17 +336,29 @@ export class TrackingStore {
     if (runIds.length === 0) return [];
     const ids = JSON.stringify(runIds);
     const inIds = (col: SQLiteColumn) => sql`${col} IN (SELECT value FROM json_each(${ids}))`;
-    const [runRows, paramRows, tagRows, metricRows] = await this.db.batch([
+    const [runRows, paramRows, tagRows, metricRows, inputRows, outputRows] = await this.db.batch([
       this.db.select().from(runs).where(inIds(runs.runUuid)),
       this.db.select().from(params).where(inIds(params.runUuid)).orderBy(asc(params.key)),
       this.db.select().from(runTags).where(inIds(runTags.runUuid)).orderBy(asc(runTags.key)),
       this.db.select().from(latestMetrics).where(inIds(latestMetrics.runUuid)).orderBy(asc(latestMetrics.key)),
+      // Inputs and outputs keep the order they were logged in (rowid).
+      this.db
+        .select({ runUuid: runInputs.runUuid, tags: runInputs.tags, dataset: mlflowDatasets })
+        .from(runInputs)
+        .innerJoin(mlflowDatasets, eq(mlflowDatasets.datasetUuid, runInputs.datasetUuid))
+        .where(inIds(runInputs.runUuid))
+        .orderBy(sql`run_inputs.rowid`),
+      this.db.select().from(runOutputs).where(inIds(runOutputs.runUuid)).orderBy(sql`run_outputs.rowid`),
     ]);
     const byId = new Map<string, Run>();
-    for (const r of runRows) byId.set(r.runUuid, { info: toRunInfo(r), data: { metrics: [], params: [], tags: [] } });
+    for (const r of runRows) {
+      byId.set(r.runUuid, { info: toRunInfo(r), data: { metrics: [], params: [], tags: [] }, inputs: { datasetInputs: [] }, outputs: { modelOutputs: [] } });
+    }
     for (const p of paramRows) byId.get(p.runUuid)?.data.params.push({ key: p.key, value: p.value });
     for (const t of tagRows) byId.get(t.runUuid)?.data.tags.push({ key: t.key, value: t.value });
     for (const m of metricRows) byId.get(m.runUuid)?.data.metrics.push(decodeMetric(m));
+    for (const i of inputRows) byId.get(i.runUuid)?.inputs.datasetInputs.push(toDatasetInput(i.tags, i.dataset));
+    for (const o of outputRows) byId.get(o.runUuid)?.outputs.modelOutputs.push({ modelId: o.modelId, step: o.step });
     return runIds.map((id) => byId.get(id)).filter((r): r is Run => r != null);
   }
 
@@ -390,6 +428,8 @@ export class TrackingStore {
         }),
       );
       statements.push(
+        // Rollups first: they skip points that are already stored, which the insert below would ignore.
+        ...rollupStatements(d1, b.runId, points),
         d1
           .prepare(
             `INSERT OR IGNORE INTO metrics (run_uuid, key, step, timestamp, value, is_nan)
@@ -435,6 +475,65 @@ export class TrackingStore {
       sql`SELECT r.run_uuid FROM runs r WHERE ${sql.join(where, sql` AND `)} ORDER BY ${sql.join(order, sql`, `)} LIMIT ${q.limit} OFFSET ${q.offset}`,
     );
     return rows.map((r) => r.run_uuid);
+  }
+
+  // --- inputs --------------------------------------------------------------------------------
+
+  /**
+   * One transaction: datasets new to the experiment are created (an existing (name, digest) keeps its
+   * row), then the run's inputs are linked; an input the run already has keeps its first tags.
+   */
+  async logInputs(experimentId: number, runId: string, inputs: DatasetInput[]): Promise<void> {
+    if (inputs.length === 0) return;
+    const d1 = this.db.$client;
+    const rows = JSON.stringify(
+      inputs.map((i) => ({
+        uuid: crypto.randomUUID().replaceAll("-", ""),
+        name: i.dataset.name,
+        digest: i.dataset.digest,
+        sourceType: i.dataset.sourceType,
+        source: i.dataset.source,
+        schema: i.dataset.schema,
+        profile: i.dataset.profile,
+        tags: i.tags,
+      })),
+    );
+    await d1.batch([
+      d1
+        .prepare(
+          `INSERT INTO mlflow_datasets (dataset_uuid, experiment_id, name, digest, source_type, source, schema, profile)
+           SELECT j.value ->> '$.uuid', ?1, j.value ->> '$.name', j.value ->> '$.digest', j.value ->> '$.sourceType',
+                  j.value ->> '$.source', j.value ->> '$.schema', j.value ->> '$.profile'
+           FROM json_each(?2) j WHERE true
+           ON CONFLICT (experiment_id, name, digest) DO NOTHING`,
+        )
+        .bind(experimentId, rows),
+      d1
+        .prepare(
+          `INSERT INTO run_inputs (run_uuid, dataset_uuid, tags)
+           SELECT ?1, d.dataset_uuid, j.value ->> '$.tags'
+           FROM json_each(?3) j JOIN mlflow_datasets d
+             ON d.experiment_id = ?2 AND d.name = j.value ->> '$.name' AND d.digest = j.value ->> '$.digest'
+           WHERE true
+           ON CONFLICT (run_uuid, dataset_uuid) DO NOTHING`,
+        )
+        .bind(runId, experimentId, rows),
+    ]);
+  }
+
+  /** Distinct (experiment, name, digest, context) of the datasets runs used, most recent datasets first. */
+  async searchDatasets(experimentIds: number[], limit: number): Promise<DatasetSummary[]> {
+    if (experimentIds.length === 0) return [];
+    const rows = await this.db.all<{ experiment_id: number; name: string; digest: string; context: string | null }>(
+      sql`SELECT d.experiment_id, d.name, d.digest,
+                 (SELECT t.value ->> '$.value' FROM json_each(ri.tags) t WHERE t.value ->> '$.key' = ${TAG_DATASET_CONTEXT}) AS context
+          FROM mlflow_datasets d JOIN run_inputs ri ON ri.dataset_uuid = d.dataset_uuid
+          WHERE d.experiment_id IN (SELECT value FROM json_each(${JSON.stringify(experimentIds)}))
+          GROUP BY d.experiment_id, d.name, d.digest, context
+          ORDER BY max(d.rowid) DESC, context ASC
+          LIMIT ${limit}`,
+    );
+    return rows.map((r) => ({ experimentId: String(r.experiment_id), name: r.name, digest: r.digest, context: r.context ?? null }));
   }
 
   async experimentIdsExisting(ids: number[]): Promise<number[]> {
