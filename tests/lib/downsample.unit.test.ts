@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bucketIndex, bucketsToPolyline, downsample, planBuckets } from "../../worker/lib/downsample";
+import { alignedPlan, bucketIndex, bucketsToPolyline, chooseRollupWidth, downsample, planBuckets } from "../../worker/lib/downsample";
 
 const series = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => ({ x: i, y: f(i) }));
 
@@ -76,5 +76,30 @@ describe("bucketsToPolyline", () => {
     const line = bucketsToPolyline(downsample(series(100, (i) => (i === 42 ? -9 : i % 2)), 10));
     expect(Math.min(...line.map((p) => p.y))).toBe(-9);
     expect(line[line.length - 1]).toEqual({ x: 99, y: 1 });
+  });
+});
+
+describe("rollup planning", () => {
+  it("picks the coarsest level that keeps the budget's resolution", () => {
+    expect(chooseRollupWidth(0, 999, 1000)).toBe(1);
+    expect(chooseRollupWidth(0, 99_999, 1000)).toBe(32);
+    expect(chooseRollupWidth(0, 999_999, 1000)).toBe(512);
+    expect(chooseRollupWidth(0, 99_999, 10)).toBe(512);
+  });
+
+  it("aligns plan buckets to whole rollup buckets and stays within the budget", () => {
+    for (const [min, max, budget, unit] of [
+      [0, 999_999, 1000, 512],
+      [123, 456_789, 700, 32],
+      [-5000, 5000, 100, 32],
+      [0, 9, 1000, 1],
+    ]) {
+      const plan = alignedPlan(min, max, budget, unit);
+      expect(plan.buckets).toBeLessThanOrEqual(budget);
+      expect(Math.abs(plan.start % unit)).toBe(0);
+      expect(plan.width % unit).toBe(0);
+      expect(plan.start).toBeLessThanOrEqual(min);
+      expect(plan.start + plan.width * plan.buckets).toBeGreaterThan(max);
+    }
   });
 });

@@ -119,6 +119,34 @@ describe("downsampled metric history", () => {
     expect((await call("GET", `/api/v1/metrics/downsample?run_ids=x&keys=loss`, { mode })).status).toBe(400);
   });
 
+  it("reads whole long series from the rollups, exactly, even when batches are re-sent", async () => {
+    const run = await startRun();
+    const batches = Array.from({ length: 8 }, (_, b) =>
+      Array.from({ length: 1000 }, (_, i) => {
+        const step = b * 1000 + i - 500; // negative steps too
+        return { key: "loss", value: step === 4321 ? -77 : Math.cos(step / 300), step, timestamp: 5000 + step };
+      }),
+    );
+    for (const metrics of batches) expect((await api("POST", `/runs/${run}/log`, { metrics })).status).toBe(200);
+    // A client retrying two batches (same points) must not change counts.
+    for (const metrics of batches.slice(2, 4)) expect((await api("POST", `/runs/${run}/log`, { metrics })).status).toBe(200);
+    // NaN points count, and are not min or max.
+    await call("POST", "/api/2.0/mlflow/runs/log-metric", { mode, body: { run_id: run, key: "loss", value: "NaN", timestamp: 1, step: 7600 } });
+
+    const viaRollups = (await call("GET", `/api/v1/metrics/downsample?run_ids=${run}&keys=loss&points=50`, { mode })).json.series[0];
+    const viaPoints = (await call("GET", `/api/v1/metrics/downsample?run_ids=${run}&keys=loss&points=50&from=-500&to=7499`, { mode })).json.series[0];
+    expect(viaRollups.total).toBe(8001);
+    expect(viaRollups.count.reduce((a: number, b: number) => a + b, 0)).toBe(8001);
+    expect(viaPoints.total).toBe(8000);
+    expect(viaRollups.count.length, JSON.stringify(viaRollups).slice(0, 600)).toBeLessThanOrEqual(50);
+    expect(Math.min(...viaRollups.min.filter((v: number | null) => v !== null))).toBe(-77);
+    expect(Math.max(...viaRollups.max)).toBe(Math.max(...viaPoints.max));
+    expect(viaRollups.x0[0]).toBe(-500);
+    expect(viaRollups.last_x.at(-1)).toBe(7600);
+    expect(viaRollups.last.at(-1)).toBeNull();
+    expect(viaPoints.last_x.at(-1)).toBe(7499);
+  });
+
   it("serves MLflow's bulk-interval history with evenly spaced steps, first and last included", async () => {
     const a = await startRun();
     const b = await startRun();

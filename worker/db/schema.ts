@@ -314,3 +314,30 @@ export const idempotencyKeys = sqliteTable("idempotency_keys", {
   scope: text("scope").notNull(),
   createdAt: integer("created_at").notNull(),
 });
+
+/**
+ * Pre-aggregated metric history: per (run, key) and bucket of `width` steps, the point count, x extent,
+ * min/max and last point. Kept up to date by every batch so that a downsampled read of a
+ * million-point metric reads a few thousand rows instead of every point.
+ */
+export const metricRollups = sqliteTable(
+  "metric_rollups",
+  {
+    runUuid: text("run_uuid")
+      .notNull()
+      .references(() => runs.runUuid),
+    key: text("key").notNull(),
+    width: integer("width").notNull(),
+    bucket: integer("bucket").notNull(),
+    n: integer("n").notNull(),
+    x0: integer("x0").notNull(),
+    x1: integer("x1").notNull(),
+    lo: real("lo"),
+    hi: real("hi"),
+    lastStep: integer("last_step").notNull(),
+    lastTimestamp: integer("last_timestamp").notNull(),
+    lastValue: real("last_value").notNull(),
+    lastIsNan: integer("last_is_nan").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runUuid, t.key, t.width, t.bucket] })],
+);

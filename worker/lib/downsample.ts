@@ -88,3 +88,26 @@ export function bucketsToPolyline(buckets: readonly Bucket[]): XY[] {
   }
   return out;
 }
+
+/** Step widths of the pre-aggregated rollup levels kept for every metric (1 means raw points). */
+export const ROLLUP_WIDTHS = [32, 512] as const;
+
+export const floorDiv = (x: number, w: number): number => Math.floor(x / w);
+
+/**
+ * The coarsest rollup level that still has at least `budget` buckets over [min, max], so that reading
+ * it loses no resolution the chart can show; 1 (raw points) when no level is fine enough.
+ */
+export function chooseRollupWidth(min: number, max: number, budget: number): number {
+  let best = 1;
+  for (const w of ROLLUP_WIDTHS) if (floorDiv(max, w) - floorDiv(min, w) + 1 >= budget) best = w;
+  return best;
+}
+
+/** A bucket plan whose buckets are whole runs of `unit`-wide rollup buckets (unit 1: raw steps). */
+export function alignedPlan(min: number, max: number, budget: number, unit: number): BucketPlan & { unit: number; perBucket: number } {
+  const first = floorDiv(min, unit);
+  const units = floorDiv(max, unit) - first + 1;
+  const perBucket = Math.max(1, Math.ceil(units / Math.max(1, Math.floor(budget))));
+  return { start: first * unit, width: perBucket * unit, buckets: Math.ceil(units / perBucket), unit, perBucket };
+}

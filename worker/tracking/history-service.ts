@@ -3,7 +3,7 @@
  * always kept) for any set of runs and keys, and MLflow's evenly sampled bulk-interval history.
  */
 import { invalid } from "../http/errors";
-import { planBuckets, type Bucket } from "../lib/downsample";
+import { alignedPlan, chooseRollupWidth, planBuckets, type Bucket } from "../lib/downsample";
 import type { MetricPoint } from "./model";
 import type { MetricHistoryStore, StepRange, XAxis } from "./history-store";
 
@@ -37,16 +37,21 @@ export class MetricHistoryService {
     const range = q.range ?? { from: null, to: null };
     if (range.from != null && range.to != null && range.from > range.to) throw invalid("The range starts after it ends");
 
+    // Whole series by step read the rollups (a few thousand rows per million points); a step or time
+    // range reads the points themselves, so its edges are exact.
+    const whole = x === "step" && range.from == null && range.to == null;
     const out: DownsampledSeries[] = [];
     for (const key of keys) {
-      const extents = await this.store.extents(runIds, key, x, range);
+      const extents = whole ? await this.store.rollupExtents(runIds, key) : await this.store.extents(runIds, key, x, range);
       const series = await Promise.all(
-        extents.map(async (e) => ({
-          runId: e.runId,
-          key,
-          total: e.count,
-          buckets: await this.store.buckets(e.runId, key, x, planBuckets(e.min, e.max, budget, true), range),
-        })),
+        extents.map(async (e) => {
+          const unit = whole ? chooseRollupWidth(e.min, e.max, budget) : 1;
+          const buckets =
+            unit > 1
+              ? await this.store.rollupBuckets(e.runId, key, alignedPlan(e.min, e.max, budget, unit))
+              : await this.store.buckets(e.runId, key, x, x === "step" ? alignedPlan(e.min, e.max, budget, 1) : planBuckets(e.min, e.max, budget, true), range);
+          return { runId: e.runId, key, total: e.count, buckets };
+        }),
       );
       out.push(...series);
     }

@@ -3,7 +3,7 @@
  * points at chosen steps. Aggregation happens in SQLite so a million points never leave the database.
  */
 import type { Db } from "../db/client";
-import type { Bucket, BucketPlan } from "../lib/downsample";
+import { ROLLUP_WIDTHS, type Bucket, type BucketPlan } from "../lib/downsample";
 
 export type XAxis = "step" | "timestamp";
 
@@ -22,6 +22,55 @@ export interface StepRange {
 const NO_LOWER = -Number.MAX_SAFE_INTEGER;
 const NO_UPPER = Number.MAX_SAFE_INTEGER;
 
+/** floor(step / width) in SQL, correct for negative steps too (SQLite's integer division truncates). */
+// D1 binds JavaScript numbers as REAL, so the width is cast before dividing.
+const floorDivSql = (x: string, w: string) => `(CASE WHEN ${x} >= 0 THEN ${x} / ${w} ELSE -((-${x} - 1) / ${w}) - 1 END)`;
+
+/**
+ * Statements that fold a batch of metric points into every rollup level. They must run in the same
+ * transaction as, and before, the insert of the points: points already stored are left out, so
+ * counts stay exact when a client re-sends a batch. `points` is the JSON array
+ * [[key, step, timestamp, value, is_nan], ...] that the batch inserts.
+ */
+export function rollupStatements(d1: D1Database, runId: string, points: string): D1PreparedStatement[] {
+  return ROLLUP_WIDTHS.map((width) =>
+    d1
+      .prepare(
+        `WITH p AS (
+           SELECT DISTINCT j.value ->> 0 AS key, j.value ->> 1 AS step, j.value ->> 2 AS ts, j.value ->> 3 AS value, j.value ->> 4 AS nan
+           FROM json_each(?2) j
+           WHERE NOT EXISTS (SELECT 1 FROM metrics m WHERE m.run_uuid = ?1 AND m.key = j.value ->> 0 AND m.step = j.value ->> 1
+                             AND m.timestamp = j.value ->> 2 AND m.value = j.value ->> 3 AND m.is_nan = j.value ->> 4)
+         ),
+         b AS (SELECT *, ${floorDivSql("step", "CAST(?3 AS INTEGER)")} AS bucket FROM p),
+         agg AS (
+           SELECT key, bucket, count(*) AS n, min(step) AS x0, max(step) AS x1,
+                  min(CASE WHEN nan = 0 THEN value END) AS lo, max(CASE WHEN nan = 0 THEN value END) AS hi
+           FROM b GROUP BY key, bucket
+         ),
+         last AS (
+           SELECT key, bucket, step, ts, value, nan FROM (
+             SELECT *, row_number() OVER (PARTITION BY key, bucket ORDER BY step DESC, ts DESC, value DESC) AS rn FROM b
+           ) WHERE rn = 1
+         )
+         INSERT INTO metric_rollups (run_uuid, key, width, bucket, n, x0, x1, lo, hi, last_step, last_timestamp, last_value, last_is_nan)
+         SELECT ?1, agg.key, CAST(?3 AS INTEGER), agg.bucket, agg.n, agg.x0, agg.x1, agg.lo, agg.hi, last.step, last.ts, last.value, last.nan
+         FROM agg JOIN last ON last.key = agg.key AND last.bucket = agg.bucket WHERE true
+         ON CONFLICT (run_uuid, key, width, bucket) DO UPDATE SET
+           n = n + excluded.n,
+           x0 = min(x0, excluded.x0),
+           x1 = max(x1, excluded.x1),
+           lo = min(coalesce(lo, excluded.lo), coalesce(excluded.lo, lo)),
+           hi = max(coalesce(hi, excluded.hi), coalesce(excluded.hi, hi)),
+           last_value = CASE WHEN (excluded.last_step, excluded.last_timestamp) > (last_step, last_timestamp) THEN excluded.last_value ELSE last_value END,
+           last_is_nan = CASE WHEN (excluded.last_step, excluded.last_timestamp) > (last_step, last_timestamp) THEN excluded.last_is_nan ELSE last_is_nan END,
+           last_timestamp = CASE WHEN (excluded.last_step, excluded.last_timestamp) > (last_step, last_timestamp) THEN excluded.last_timestamp ELSE last_timestamp END,
+           last_step = max(last_step, excluded.last_step)`,
+      )
+      .bind(runId, points, width),
+  );
+}
+
 export class MetricHistoryStore {
   constructor(private readonly db: Db) {}
 
@@ -34,6 +83,46 @@ export class MetricHistoryStore {
       .bind(JSON.stringify(runIds), key, range.from ?? NO_LOWER, range.to ?? NO_UPPER)
       .all<Extent>();
     return res.results;
+  }
+
+  /** Extents of whole series from the coarsest rollup level: a few rows per million points. */
+  async rollupExtents(runIds: string[], key: string): Promise<Extent[]> {
+    const res = await this.db.$client
+      .prepare(
+        `SELECT run_uuid AS runId, min(x0) AS min, max(x1) AS max, sum(n) AS count FROM metric_rollups
+         WHERE run_uuid IN (SELECT value FROM json_each(?1)) AND key = ?2 AND width = ?3 GROUP BY run_uuid`,
+      )
+      .bind(JSON.stringify(runIds), key, ROLLUP_WIDTHS[ROLLUP_WIDTHS.length - 1])
+      .all<Extent>();
+    return res.results;
+  }
+
+  /** Buckets of a whole series merged from one rollup level; the plan must be aligned to that level. */
+  async rollupBuckets(runId: string, key: string, plan: BucketPlan & { unit: number; perBucket: number }): Promise<Bucket[]> {
+    const d1 = this.db.$client;
+    const first = plan.start / plan.unit;
+    // D1 binds JavaScript numbers as REAL: cast, or the division would not be integral.
+    const pb = "(bucket - CAST(?4 AS INTEGER)) / CAST(?5 AS INTEGER)";
+    const binds = [runId, key, plan.unit, first, plan.perBucket];
+    const [agg, last] = await d1.batch<Record<string, number>>([
+      d1
+        .prepare(
+          `SELECT ${pb} AS b, sum(n) AS n, min(x0) AS x0, max(x1) AS x1, min(lo) AS lo, max(hi) AS hi
+           FROM metric_rollups WHERE run_uuid = ?1 AND key = ?2 AND width = ?3 GROUP BY b ORDER BY b`,
+        )
+        .bind(...binds),
+      d1
+        .prepare(
+          `SELECT ${pb} AS b, max(last_step) AS lx, last_value AS value, last_is_nan AS is_nan
+           FROM metric_rollups WHERE run_uuid = ?1 AND key = ?2 AND width = ?3 GROUP BY b ORDER BY b`,
+        )
+        .bind(...binds),
+    ]);
+    const lastByBucket = new Map(last.results.map((r) => [r.b, r]));
+    return agg.results.map((r) => {
+      const l = lastByBucket.get(r.b)!;
+      return { x0: r.x0, x1: r.x1, count: r.n, min: r.lo ?? NaN, max: r.hi ?? NaN, lastX: l.lx, last: l.is_nan ? NaN : l.value };
+    });
   }
 
   /** Aggregates one run's series into the plan's buckets (empty buckets are absent). */

@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// npm run bench:tracking — tracking throughput against a running Tern (TERN_URL, default the local dev
+// server; one is started on a free port with fresh state when none answers).
+//  1. write: N concurrent clients send full 1000-metric log-batch calls through the MLflow REST route,
+//     all into ONE metric of one run, until it holds POINTS points (default 1,000,000);
+//  2. read: the whole history back through metrics/get-history (25,000-point pages), N readers;
+//  3. the downsampled read of that metric (1000 buckets) vs reading it whole.
+// Baselines measured in the same run: one log-metric call per point (what a naive client does) for
+// writes, and the full paged read for the downsampled read. Environment: TERN_URL, TERN_TOKEN,
+// BENCH_CLIENTS (8), BENCH_POINTS (1000000).
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
+const POINTS = Number(process.env.BENCH_POINTS ?? 1_000_000);
+const headers = { "Content-Type": "application/json", ...(process.env.TERN_TOKEN ? { Authorization: `Bearer ${process.env.TERN_TOKEN}` } : {}) };
+let base = process.env.TERN_URL ?? "http://127.0.0.1:8787";
+let server = null;
+
+async function up(url) {
+  try {
+    return (await fetch(`${url}/api/v1/health`)).ok;
+  } catch {
+    return false;
+  }
+}
+
+async function startServer() {
+  const port = await new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+  const state = mkdtempSync(join(tmpdir(), "tern-bench-"));
+  const child = spawn(process.execPath, [join(root, "cli", "dev.mjs"), "--port", String(port), "--persist-to", state], {
+    cwd: root,
+    env: { ...process.env, TERN_DEV_CRON: "off" },
+    detached: true,
+    stdio: "ignore",
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 400 && !(await up(url)); i++) await new Promise((r) => setTimeout(r, 250));
+  if (!(await up(url))) throw new Error("the dev server did not start");
+  return { url, stop: () => (process.kill(-child.pid, "SIGTERM"), rmSync(state, { recursive: true, force: true })) };
+}
+
+async function post(path, body) {
+  const res = await fetch(`${base}${path}`, { method: "POST", headers, body: JSON.stringify(body) });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function get(path) {
+  const res = await fetch(`${base}${path}`, { headers });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+const seconds = (t0) => (performance.now() - t0) / 1000;
+const fmt = (n) => Math.round(n).toLocaleString("en-US");
+
+async function pool(count, worker) {
+  await Promise.all(Array.from({ length: count }, (_, i) => worker(i)));
+}
+
+async function main() {
+  if (!(await up(base))) {
+    console.log("no Tern answers at", base, "- starting a dev server with fresh state");
+    server = await startServer();
+    base = server.url;
+  }
+  console.log(`Tern at ${base}; ${CLIENTS} concurrent clients; ${fmt(POINTS)} points\n`);
+  const exp = await post("/api/2.0/mlflow/experiments/create", { name: `bench-${Date.now()}` });
+  const newRun = async () => (await post("/api/2.0/mlflow/runs/create", { experiment_id: exp.experiment_id, start_time: Date.now() })).run.info.run_id;
+
+  // Baseline: one log-metric call per point.
+  const naiveRun = await newRun();
+  const naivePoints = 2000;
+  let next = 0;
+  let t0 = performance.now();
+  await pool(CLIENTS, async () => {
+    for (let i = next++; i < naivePoints; i = next++) {
+      await post("/api/2.0/mlflow/runs/log-metric", { run_id: naiveRun, key: "loss", value: Math.random(), timestamp: Date.now(), step: i });
+    }
+  });
+  const naiveRate = naivePoints / seconds(t0);
+
+  // Writes: full 1000-point batches from N clients into one metric of one run.
+  const run = await newRun();
+  const batches = Math.ceil(POINTS / 1000);
+  next = 0;
+  t0 = performance.now();
+  await pool(CLIENTS, async () => {
+    for (let b = next++; b < batches; b = next++) {
+      const metrics = Array.from({ length: 1000 }, (_, i) => {
+        const step = b * 1000 + i;
+        return { key: "loss", value: Math.sin(step / 5000) + (step === 777_777 ? 50 : 0), timestamp: 1_700_000_000_000 + step, step };
+      });
+      await post("/api/2.0/mlflow/runs/log-batch", { run_id: run, metrics });
+    }
+  });
+  const writeSeconds = seconds(t0);
+  const writeRate = (batches * 1000) / writeSeconds;
+
+  // Reads: the whole history in 25,000-point pages; readers split the pages by page token order.
+  t0 = performance.now();
+  let read = 0;
+  let token = null;
+  do {
+    const q = `run_id=${run}&metric_key=loss&max_results=25000${token ? `&page_token=${encodeURIComponent(token)}` : ""}`;
+    const page = await get(`/api/2.0/mlflow/metrics/get-history?${q}`);
+    read += page.metrics?.length ?? 0;
+    token = page.next_page_token ?? null;
+  } while (token);
+  const fullReadSeconds = seconds(t0);
+  const readRate = read / fullReadSeconds;
+
+  // Concurrent readers of the same history (page offsets are independent, so N readers fetch N pages at once).
+  const pageCount = Math.ceil(read / 25000);
+  next = 0;
+  let readConcurrent = 0;
+  t0 = performance.now();
+  await pool(CLIENTS, async () => {
+    for (let p = next++; p < pageCount; p = next++) {
+      const tok = Buffer.from(JSON.stringify({ offset: p * 25000 })).toString("base64");
+      const page = await get(`/api/2.0/mlflow/metrics/get-history?run_id=${run}&metric_key=loss&max_results=25000${p ? `&page_token=${encodeURIComponent(tok)}` : ""}`);
+      readConcurrent += page.metrics?.length ?? 0;
+    }
+  });
+  const readConcurrentRate = readConcurrent / seconds(t0);
+
+  // Downsampled read of the whole metric.
+  const times = [];
+  let spikeKept = false;
+  for (let i = 0; i < 10; i++) {
+    t0 = performance.now();
+    const res = await get(`/api/v1/metrics/downsample?run_ids=${run}&keys=loss&points=1000`);
+    times.push(seconds(t0) * 1000);
+    spikeKept = Math.max(...res.series[0].max) > 45;
+  }
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)];
+
+  console.log("writes (MLflow log-batch, 1000 metrics per call)");
+  console.log(`  ${fmt(batches * 1000)} points in ${writeSeconds.toFixed(1)} s: ${fmt(writeRate)} points/s`);
+  console.log(`  baseline, one log-metric call per point: ${fmt(naiveRate)} points/s  → batch is ${(writeRate / naiveRate).toFixed(0)}× the baseline`);
+  console.log("reads (MLflow get-history, 25,000-point pages)");
+  console.log(`  one reader: ${fmt(read)} points in ${fullReadSeconds.toFixed(1)} s: ${fmt(readRate)} points/s`);
+  console.log(`  ${CLIENTS} readers: ${fmt(readConcurrentRate)} points/s`);
+  console.log(`downsampled read of the ${fmt(read)}-point metric into 1000 buckets (median of 10)`);
+  console.log(`  ${median.toFixed(1)} ms (min ${times[0].toFixed(1)} ms, max ${times[times.length - 1].toFixed(1)} ms); spike kept: ${spikeKept}`);
+  console.log(`  baseline, reading it whole: ${(fullReadSeconds * 1000).toFixed(0)} ms  → ${((fullReadSeconds * 1000) / median).toFixed(0)}× faster`);
+}
+
+try {
+  await main();
+} finally {
+  server?.stop();
+}
