@@ -16,6 +16,7 @@ import { buildServices } from "./services";
 import { authRoutes } from "./auth/routes";
 import { handleMlflowError, isMlflowPath } from "./mlflow/errors";
 import { MLFLOW_READ_ONLY_POSTS, mlflowRoutes } from "./mlflow/routes";
+import { ARTIFACTS_PREFIX, artifactProxyRoutes, artifactUiRoutes } from "./mlflow/artifact-routes";
 import { systemRoutes } from "./system/routes";
 import { TRACKING_READ_ONLY_POSTS, trackingApiRoutes } from "./tracking/routes";
 import { recordTick } from "./system/jobs";
@@ -43,9 +44,9 @@ app.use(
   "*",
   cors({
     origin: "*",
-    allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+    allowHeaders: ["Authorization", "Content-Type", "X-Request-Id", "Range"],
     allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-    exposeHeaders: ["X-Request-Id", "Retry-After", "Content-Length", "ETag"],
+    exposeHeaders: ["X-Request-Id", "Retry-After", "Content-Length", "ETag", "Content-Range", "Accept-Ranges"],
     maxAge: 86400,
   }),
 );
@@ -62,6 +63,9 @@ for (const prefix of ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"]) {
   app.use(`${prefix}/*`, limitBody(MLFLOW_JSON_LIMIT));
   app.route(prefix, mlflowRoutes);
 }
+// MLflow's artifact proxy and the UI's /get-artifact: raw bodies stream to and from R2, so no JSON limit.
+app.route(ARTIFACTS_PREFIX, artifactProxyRoutes);
+app.route("/", artifactUiRoutes);
 // MLflow's plain-text server routes, which MLflow 3 clients call.
 app.get("/health", (c) => c.text("OK"));
 app.get("/version", (c) => c.text(VERSION));

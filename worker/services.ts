@@ -16,6 +16,8 @@ import { LoggedModelStore } from "./logged-models/store";
 import { MetricHistoryService } from "./tracking/history-service";
 import { MetricHistoryStore } from "./tracking/history-store";
 import { RunLogger } from "./tracking/run-logger";
+import { ArtifactService } from "./artifacts/service";
+import { ArtifactStore } from "./artifacts/store";
 
 export interface Services {
   tokens: TokenService;
@@ -24,11 +26,13 @@ export interface Services {
   loggedModels: LoggedModelService;
   history: MetricHistoryService;
   runLogger: RunLogger;
+  artifacts: ArtifactService;
 }
 
 export function buildServices(env: WorkerBindings): Services {
   const db = createDb(env.DB);
   const tracking = new TrackingService(new TrackingStore(db));
+  const loggedModels = new LoggedModelService(new LoggedModelStore(db), tracking);
   return {
     tokens: new TokenService(new TokenStore(db), env.TERN_ADMIN_TOKEN),
     system: new SystemService(new SystemStore(db), {
@@ -37,8 +41,9 @@ export function buildServices(env: WorkerBindings): Services {
       authMode: authMode(env),
     }),
     tracking,
-    loggedModels: new LoggedModelService(new LoggedModelStore(db), tracking),
+    loggedModels,
     history: new MetricHistoryService(new MetricHistoryStore(db)),
     runLogger: new RunLogger(tracking, db),
+    artifacts: new ArtifactService(new ArtifactStore(env.BLOBS)),
   };
 }
