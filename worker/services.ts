@@ -18,6 +18,8 @@ import { MetricHistoryStore } from "./tracking/history-store";
 import { RunLogger } from "./tracking/run-logger";
 import { ArtifactService } from "./artifacts/service";
 import { ArtifactStore } from "./artifacts/store";
+import { RegistryService } from "./registry/service";
+import { RegistryStore } from "./registry/store";
 
 export interface Services {
   tokens: TokenService;
@@ -27,6 +29,7 @@ export interface Services {
   history: MetricHistoryService;
   runLogger: RunLogger;
   artifacts: ArtifactService;
+  registry: RegistryService;
 }
 
 export function buildServices(env: WorkerBindings): Services {
@@ -45,5 +48,6 @@ export function buildServices(env: WorkerBindings): Services {
     history: new MetricHistoryService(new MetricHistoryStore(db)),
     runLogger: new RunLogger(tracking, db),
     artifacts: new ArtifactService(new ArtifactStore(env.BLOBS)),
+    registry: new RegistryService(new RegistryStore(db), new TrackingStore(db), loggedModels),
   };
 }

@@ -8,12 +8,14 @@ import { trackingRoutes } from "./tracking-routes";
 import { loggedModelRoutes } from "./logged-model-routes";
 import { historyRoutes } from "./history-routes";
 import { runArtifactRoutes } from "./artifact-routes";
+import { registryRoutes } from "./registry-routes";
 
 export const mlflowRoutes = new Hono<AppEnv>();
 mlflowRoutes.route("/", trackingRoutes);
 mlflowRoutes.route("/", loggedModelRoutes);
 mlflowRoutes.route("/", historyRoutes);
 mlflowRoutes.route("/", runArtifactRoutes);
+mlflowRoutes.route("/", registryRoutes);
 
 export const MLFLOW_READ_ONLY_POSTS: RegExp[] = [
   /^\/(ajax-)?api\/2\.0\/mlflow\/(runs|experiments)\/search$/,
