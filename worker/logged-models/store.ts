@@ -7,7 +7,7 @@ import { and, asc, eq, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { loggedModelParams, loggedModels, loggedModelTags } from "../db/schema";
 import type { KeyValue, LifecycleStage } from "../tracking/model";
-import { stringPredicate } from "../tracking/store";
+import { stringPredicate } from "../db/predicates";
 import type { LoggedModel, LoggedModelComparison, LoggedModelOrderBy, LoggedModelStatus, ModelOutputInput } from "./model";
 
 type LoggedModelRow = typeof loggedModels.$inferSelect;

@@ -5,7 +5,7 @@
  * through their service (which also records on a logged model the versions that register it).
  */
 import { ApiError, alreadyExists, invalid, notFound } from "../http/errors";
-import { SearchSyntaxError } from "../lib/mlflow-search";
+import { offsetToken, parseOffsetToken, parseSearch } from "../http/paging";
 import type { LoggedModel } from "../logged-models/model";
 import type { Page, RunInfo } from "../tracking/model";
 import {
@@ -47,35 +47,8 @@ const modelNotFound = (name: string) => notFound(`Registered Model with name=${n
 const versionNotFound = (name: string, version: string) => notFound(`Model Version (name=${name}, version=${version}) not found`);
 const runNotFound = (runId: string) => notFound(`Run with id=${runId} not found`);
 
-function parsePageToken(token: string | null | undefined): number {
-  if (!token) return 0;
-  let decoded: string;
-  try {
-    decoded = atob(token);
-  } catch {
-    throw invalid("Invalid page token, could not base64-decode");
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(decoded);
-  } catch {
-    throw invalid(`Invalid page token, decoded value=${decoded}`);
-  }
-  const offset = (parsed as { offset?: unknown } | null)?.offset;
-  if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) throw invalid(`Invalid page token, parsed value=${decoded}`);
-  return offset;
-}
 
-const pageToken = (offset: number) => btoa(JSON.stringify({ offset }));
 
-function parseSearch<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    if (err instanceof SearchSyntaxError) throw invalid(err.message);
-    throw err;
-  }
-}
 
 function checkTag(tag: KeyValue): void {
   const problem = tagProblem(tag);
@@ -226,10 +199,10 @@ export class RegistryService {
     const limit = checkMaxResults(q.maxResults, REGISTRY_LIMITS.searchModelsDefault, REGISTRY_LIMITS.searchModelsMax);
     const filter = parseSearch(() => parseModelFilter(q.filter));
     const orderBy = parseSearch(() => parseModelOrderBy(q.orderBy ?? []));
-    const offset = parsePageToken(q.pageToken);
+    const offset = parseOffsetToken(q.pageToken);
     const names = await this.store.searchModelNames({ filter, orderBy, offset, limit: limit + 1 });
     const items = await this.store.getModels(names.slice(0, limit));
-    return { items, nextPageToken: names.length > limit ? pageToken(offset + limit) : null };
+    return { items, nextPageToken: names.length > limit ? offsetToken(offset + limit) : null };
   }
 
   /** The newest version per stage, for the given stages (all stages when none are given). */
@@ -421,9 +394,9 @@ export class RegistryService {
     const orderBy = parseSearch(() =>
       parseVersionOrderBy(q.orderBy?.length ? q.orderBy : ["last_updated_timestamp DESC", "name ASC", "version_number DESC"]),
     );
-    const offset = parsePageToken(q.pageToken);
+    const offset = parseOffsetToken(q.pageToken);
     const versions = await this.store.searchVersions({ filter, orderBy, offset, limit: limit + 1 });
-    return { items: versions.slice(0, limit), nextPageToken: versions.length > limit ? pageToken(offset + limit) : null };
+    return { items: versions.slice(0, limit), nextPageToken: versions.length > limit ? offsetToken(offset + limit) : null };
   }
 
   /** Where to download a version from: the location resolved at registration, or its source with runs:/ resolved. */

@@ -7,7 +7,7 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { likeToGlob } from "../tracking/store";
+import { stringPredicate } from "../db/predicates";
 import {
   PROMPT_TAG,
   STAGE_ARCHIVED,
@@ -62,33 +62,10 @@ const LIVE = `current_stage != '${STAGE_DELETED}'`;
 const LATEST_IN_STAGE = `mv.${LIVE} AND mv.version = (SELECT MAX(v2.version) FROM model_versions v2 WHERE v2.name = mv.name AND v2.current_stage = mv.current_stage)`;
 const NAMES_IN = "SELECT value FROM json_each(?1)";
 
-function predicate(column: SQL, c: RegistryComparison): SQL {
-  switch (c.comparator) {
-    case "=":
-      return sql`${column} = ${c.value}`;
-    case "!=":
-      return sql`${column} != ${c.value}`;
-    case "LIKE":
-      // MLflow's LIKE is case-sensitive (its SQLite sessions set case_sensitive_like); GLOB is.
-      return sql`${column} GLOB ${likeToGlob(String(c.value))}`;
-    case "ILIKE":
-      return sql`lower(${column}) LIKE lower(${c.value})`;
-    case "IN":
-      return sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(c.value)}))`;
-    case "<":
-      return sql`${column} < ${c.value}`;
-    case "<=":
-      return sql`${column} <= ${c.value}`;
-    case ">":
-      return sql`${column} > ${c.value}`;
-    case ">=":
-      return sql`${column} >= ${c.value}`;
-  }
-}
 
 function tagPredicate(table: "registered_model_tags" | "model_version_tags", c: RegistryComparison): SQL {
   const join = table === "registered_model_tags" ? sql`t.name = rm.name` : sql`t.name = mv.name AND t.version = mv.version`;
-  return sql`EXISTS (SELECT 1 FROM ${sql.raw(table)} t WHERE ${join} AND t.key = ${c.key} AND ${predicate(sql.raw("t.value"), c)})`;
+  return sql`EXISTS (SELECT 1 FROM ${sql.raw(table)} t WHERE ${join} AND t.key = ${c.key} AND ${stringPredicate(sql.raw("t.value"), c)})`;
 }
 
 /**
@@ -263,7 +240,7 @@ export class RegistryStore {
     );
     const where = [
       sql`1 = 1`,
-      ...scope.filter.map((c) => (c.entity === "tag" ? tagPredicate("registered_model_tags", c) : predicate(sql.raw("rm.name"), c))),
+      ...scope.filter.map((c) => (c.entity === "tag" ? tagPredicate("registered_model_tags", c) : stringPredicate(sql.raw("rm.name"), c))),
       ...scope.extra,
     ];
     const order = q.orderBy.map((o) => orderSql(MODEL_ORDER_COLUMNS, o));
@@ -397,7 +374,7 @@ export class RegistryStore {
     );
     const where = [
       sql.raw(`mv.${LIVE}`),
-      ...scope.filter.map((c) => (c.entity === "tag" ? tagPredicate("model_version_tags", c) : predicate(sql.raw(VERSION_FILTER_COLUMNS[c.key]), c))),
+      ...scope.filter.map((c) => (c.entity === "tag" ? tagPredicate("model_version_tags", c) : stringPredicate(sql.raw(VERSION_FILTER_COLUMNS[c.key]), c))),
       ...scope.extra,
     ];
     const order = q.orderBy.map((o) => orderSql(VERSION_ORDER_COLUMNS, o));

@@ -3,12 +3,12 @@
  * limits (immutable params, all-or-nothing batches, reserved tags, lifecycle rules, search and paging).
  */
 import { alreadyExists, invalid, notFound } from "../http/errors";
+import { offsetToken, parseOffsetToken, parseSearch } from "../http/paging";
 import {
   parseExperimentFilter,
   parseExperimentOrderBy,
   parseRunFilter,
   parseRunOrderBy,
-  SearchSyntaxError,
   type Comparison,
   type OrderBy,
 } from "../lib/mlflow-search";
@@ -44,27 +44,8 @@ export function validateKey(kind: "param" | "metric" | "tag", key: string): void
   }
 }
 
-function parsePageToken(token: string | undefined | null): number {
-  if (!token) return 0;
-  try {
-    const parsed = JSON.parse(atob(token)) as { offset?: unknown };
-    if (typeof parsed.offset === "number" && Number.isInteger(parsed.offset) && parsed.offset >= 0) return parsed.offset;
-  } catch {
-    // fall through
-  }
-  throw invalid("Invalid page token, could not base64-decode");
-}
 
-const pageToken = (offset: number) => btoa(JSON.stringify({ offset }));
 
-function parseSearch<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    if (err instanceof SearchSyntaxError) throw invalid(err.message);
-    throw err;
-  }
-}
 
 function parseExperimentId(id: string): number {
   if (!/^\d{1,15}$/.test(id)) throw notFound(`No Experiment with id=${id} exists`);
@@ -145,11 +126,11 @@ export class TrackingService {
     }
     const filter = parseSearch(() => parseExperimentFilter(q.filter ?? ""));
     const orderBy = parseSearch(() => (q.orderBy ?? []).map(parseExperimentOrderBy));
-    const offset = parsePageToken(q.pageToken);
+    const offset = parseOffsetToken(q.pageToken);
     const items = await this.searching(() =>
       this.store.searchExperiments({ filter, orderBy: orderBy.length ? orderBy : [{ entity: "attribute", key: "creation_time", ascending: false }], view: q.viewType ?? "ACTIVE_ONLY", offset, limit: limit + 1 }),
     );
-    return { items: items.slice(0, limit), nextPageToken: items.length > limit ? pageToken(offset + limit) : null };
+    return { items: items.slice(0, limit), nextPageToken: items.length > limit ? offsetToken(offset + limit) : null };
   }
 
   async updateExperiment(id: string, newName: string | null | undefined): Promise<void> {
@@ -336,9 +317,9 @@ export class TrackingService {
     if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.metricHistoryMax) {
       throw invalid(`Invalid value ${limit} for parameter 'max_results' supplied. It must be between 1 and ${LIMITS.metricHistoryMax}`);
     }
-    const offset = parsePageToken(q.pageToken);
+    const offset = parseOffsetToken(q.pageToken);
     const points = await this.store.metricHistory(runId, key, offset, limit + 1);
-    return { items: points.slice(0, limit), nextPageToken: points.length > limit ? pageToken(offset + limit) : null };
+    return { items: points.slice(0, limit), nextPageToken: points.length > limit ? offsetToken(offset + limit) : null };
   }
 
   async searchRuns(q: { experimentIds: string[]; filter?: string | null; orderBy?: string[]; maxResults?: number | null; pageToken?: string | null; viewType?: ViewType | null }): Promise<Page<Run>> {
@@ -348,11 +329,11 @@ export class TrackingService {
     }
     const filter: Comparison[] = parseSearch(() => parseRunFilter(q.filter ?? ""));
     const orderBy: OrderBy[] = parseSearch(() => (q.orderBy ?? []).map(parseRunOrderBy));
-    const offset = parsePageToken(q.pageToken);
+    const offset = parseOffsetToken(q.pageToken);
     const experimentIds = q.experimentIds.filter((id) => /^\d{1,15}$/.test(id)).map(Number);
     const ids = await this.searching(() => this.store.searchRunIds({ experimentIds, filter, orderBy, view: q.viewType ?? "ACTIVE_ONLY", offset, limit: limit + 1 }));
     const runs = await this.store.getRuns(ids.slice(0, limit));
-    return { items: runs, nextPageToken: ids.length > limit ? pageToken(offset + limit) : null };
+    return { items: runs, nextPageToken: ids.length > limit ? offsetToken(offset + limit) : null };
   }
 
   private async searching<T>(run: () => Promise<T>): Promise<T> {

@@ -6,6 +6,7 @@
  */
 import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { stringPredicate } from "../db/predicates";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { rollupStatements } from "./history-store";
 import { experiments, experimentTags, latestMetrics, metrics, mlflowDatasets, params, runInputs, runOutputs, runs, runTags } from "../db/schema";
@@ -67,46 +68,6 @@ const lifecycleFilter = (column: SQL | typeof runs.lifecycleStage | typeof exper
   if (view === "ALL") return sql`1 = 1`;
   return sql`${column} = ${view === "DELETED_ONLY" ? "deleted" : "active"}`;
 };
-
-/** MLflow's LIKE is case-sensitive, SQLite's is not: GLOB is, once % and _ are translated. */
-export function likeToGlob(pattern: string): string {
-  let out = "";
-  for (const ch of pattern) {
-    if (ch === "%") out += "*";
-    else if (ch === "_") out += "?";
-    else if (ch === "*" || ch === "?" || ch === "[") out += `[${ch}]`;
-    else out += ch;
-  }
-  return out;
-}
-
-/** value <comparator> operand, for string-valued columns and subquery values (logged models use it too). */
-export function stringPredicate(column: SQL, c: Pick<Comparison, "comparator" | "value">): SQL {
-  switch (c.comparator) {
-    case "=":
-      return sql`${column} = ${c.value}`;
-    case "!=":
-      return sql`${column} != ${c.value}`;
-    case "LIKE":
-      return sql`${column} GLOB ${likeToGlob(String(c.value))}`;
-    case "ILIKE":
-      return sql`lower(${column}) LIKE lower(${c.value})`;
-    case "IN":
-      return sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(c.value)}))`;
-    case "NOT IN":
-      return sql`${column} NOT IN (SELECT value FROM json_each(${JSON.stringify(c.value)}))`;
-    case "<":
-      return sql`${column} < ${c.value}`;
-    case "<=":
-      return sql`${column} <= ${c.value}`;
-    case ">":
-      return sql`${column} > ${c.value}`;
-    case ">=":
-      return sql`${column} >= ${c.value}`;
-    default:
-      throw new Error(`comparator ${c.comparator} has no column predicate`);
-  }
-}
 
 const RUN_ATTRIBUTE_COLUMNS: Record<string, SQL> = {
   run_id: sql.raw("r.run_uuid"),
