@@ -104,6 +104,7 @@ describe("downsampled metric history", () => {
     expect(Math.max(...s.max)).toBe(99);
     expect(s.last_x[s.last_x.length - 1]).toBe(n - 1);
     expect(s.last[s.last.length - 1]).toBeCloseTo(1 / n);
+    expect(s.last_timestamp[s.last_timestamp.length - 1]).toBe(1000 + n - 1);
 
     const small = await call("GET", `/api/v1/metrics/downsample?run_ids=${run}&keys=loss&points=5000&from=10&to=19`, { mode });
     expect(small.json.series[0].count).toEqual(Array(10).fill(1));
@@ -144,6 +145,7 @@ describe("downsampled metric history", () => {
     expect(viaRollups.x0[0]).toBe(-500);
     expect(viaRollups.last_x.at(-1)).toBe(7600);
     expect(viaRollups.last.at(-1)).toBeNull();
+    expect(viaRollups.last_timestamp.at(-1)).toBe(1);
     expect(viaPoints.last_x.at(-1)).toBe(7499);
   });
 

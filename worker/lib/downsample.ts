@@ -19,6 +19,8 @@ export interface Bucket {
   /** x and y of the bucket's last point (highest x). */
   lastX: number;
   last: number;
+  /** Wall time of the last point, when the series has one (metric histories do). */
+  lastTimestamp?: number;
 }
 
 export interface BucketPlan {

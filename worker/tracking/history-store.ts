@@ -113,7 +113,7 @@ export class MetricHistoryStore {
         .bind(...binds),
       d1
         .prepare(
-          `SELECT ${pb} AS b, max(last_step) AS lx, last_value AS value, last_is_nan AS is_nan
+          `SELECT ${pb} AS b, max(last_step) AS lx, last_value AS value, last_is_nan AS is_nan, last_timestamp AS lts
            FROM metric_rollups WHERE run_uuid = ?1 AND key = ?2 AND width = ?3 GROUP BY b ORDER BY b`,
         )
         .bind(...binds),
@@ -121,7 +121,7 @@ export class MetricHistoryStore {
     const lastByBucket = new Map(last.results.map((r) => [r.b, r]));
     return agg.results.map((r) => {
       const l = lastByBucket.get(r.b)!;
-      return { x0: r.x0, x1: r.x1, count: r.n, min: r.lo ?? NaN, max: r.hi ?? NaN, lastX: l.lx, last: l.is_nan ? NaN : l.value };
+      return { x0: r.x0, x1: r.x1, count: r.n, min: r.lo ?? NaN, max: r.hi ?? NaN, lastX: l.lx, last: l.is_nan ? NaN : l.value, lastTimestamp: l.lts };
     });
   }
 
@@ -140,7 +140,7 @@ export class MetricHistoryStore {
         )
         .bind(...binds),
       // A single max() makes SQLite take the bare columns from the row holding the maximum.
-      d1.prepare(`SELECT ${bucketExpr} AS b, max(${x}) AS lx, value, is_nan FROM metrics WHERE ${where} GROUP BY b ORDER BY b`).bind(...binds),
+      d1.prepare(`SELECT ${bucketExpr} AS b, max(${x}) AS lx, value, is_nan, timestamp AS lts FROM metrics WHERE ${where} GROUP BY b ORDER BY b`).bind(...binds),
     ]);
     const lastByBucket = new Map(last.results.map((r) => [r.b, r]));
     return agg.results.map((r) => {
@@ -153,6 +153,7 @@ export class MetricHistoryStore {
         max: r.hi ?? NaN,
         lastX: l.lx,
         last: l.is_nan ? NaN : l.value,
+        lastTimestamp: l.lts,
       };
     });
   }

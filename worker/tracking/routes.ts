@@ -293,6 +293,7 @@ const Series = z
     max: z.array(z.number().nullable()),
     last_x: z.array(z.number()),
     last: z.array(z.number().nullable()),
+    last_timestamp: z.array(z.number().nullable()).openapi({ description: "Wall time (ms) of each bucket's last point" }),
   })
   .openapi("DownsampledSeries");
 
@@ -336,6 +337,7 @@ trackingApiRoutes.openapi(
           max: s.buckets.map((b) => nullIfNaN(b.max)),
           last_x: s.buckets.map((b) => b.lastX),
           last: s.buckets.map((b) => nullIfNaN(b.last)),
+          last_timestamp: s.buckets.map((b) => b.lastTimestamp ?? null),
         })),
       },
       200,
