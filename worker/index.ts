@@ -17,6 +17,7 @@ import { authRoutes } from "./auth/routes";
 import { handleMlflowError, isMlflowPath } from "./mlflow/errors";
 import { MLFLOW_READ_ONLY_POSTS, mlflowRoutes } from "./mlflow/routes";
 import { ARTIFACTS_PREFIX, artifactProxyRoutes, artifactUiRoutes } from "./mlflow/artifact-routes";
+import { otlpRoutes, traceV3Routes } from "./mlflow/trace-routes";
 import { systemRoutes } from "./system/routes";
 import { TRACKING_READ_ONLY_POSTS, trackingApiRoutes } from "./tracking/routes";
 import { recordTick } from "./system/jobs";
@@ -28,6 +29,8 @@ export { RateLimiterObject } from "./auth/rate-limiter-object";
 const API_V1 = "/api/v1";
 /** A full log-batch (1000 metrics) is about 150 KB; leave room for long tag values. */
 const MLFLOW_JSON_LIMIT = 4 * 1024 * 1024;
+/** The MLflow server version Tern answers as, for the client's feature checks. */
+const MLFLOW_SERVER_VERSION = "3.4.0";
 // /health is MLflow's liveness probe, public there too; MLflow's /version needs read like the rest.
 const PUBLIC_PATHS = new Set([`${API_V1}/health`, `${API_V1}/openapi.json`, `${API_V1}/docs`, "/health"]);
 
@@ -63,12 +66,20 @@ for (const prefix of ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"]) {
   app.use(`${prefix}/*`, limitBody(MLFLOW_JSON_LIMIT));
   app.route(prefix, mlflowRoutes);
 }
+// MLflow REST API 3.0 (tracing) and OTLP/HTTP span ingest, where MLflow 3 clients send spans.
+for (const prefix of ["/api/3.0/mlflow", "/ajax-api/3.0/mlflow"]) {
+  app.use(`${prefix}/*`, limitBody(MLFLOW_JSON_LIMIT));
+  app.route(prefix, traceV3Routes);
+}
+app.route("/v1", otlpRoutes);
 // MLflow's artifact proxy and the UI's /get-artifact: raw bodies stream to and from R2, so no JSON limit.
 app.route(ARTIFACTS_PREFIX, artifactProxyRoutes);
 app.route("/", artifactUiRoutes);
 // MLflow's plain-text server routes, which MLflow 3 clients call.
 app.get("/health", (c) => c.text("OK"));
-app.get("/version", (c) => c.text(VERSION));
+// MLflow clients read /version only to gate features: 3.4 is the first whose span logging
+// (POST /v1/traces) they use; below it they upload spans as artifacts instead.
+app.get("/version", (c) => c.text(MLFLOW_SERVER_VERSION));
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
   type: "http",

@@ -20,6 +20,8 @@ import { ArtifactService } from "./artifacts/service";
 import { ArtifactStore } from "./artifacts/store";
 import { RegistryService } from "./registry/service";
 import { RegistryStore } from "./registry/store";
+import { TraceService } from "./traces/service";
+import { TraceStore } from "./traces/store";
 
 export interface Services {
   tokens: TokenService;
@@ -30,6 +32,7 @@ export interface Services {
   runLogger: RunLogger;
   artifacts: ArtifactService;
   registry: RegistryService;
+  traces: TraceService;
 }
 
 export function buildServices(env: WorkerBindings): Services {
@@ -49,5 +52,6 @@ export function buildServices(env: WorkerBindings): Services {
     runLogger: new RunLogger(tracking, db),
     artifacts: new ArtifactService(new ArtifactStore(env.BLOBS)),
     registry: new RegistryService(new RegistryStore(db), new TrackingStore(db), loggedModels),
+    traces: new TraceService(new TraceStore(db), tracking),
   };
 }

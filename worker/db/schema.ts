@@ -341,3 +341,69 @@ export const metricRollups = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.runUuid, t.key, t.width, t.bucket] })],
 );
+
+// ---------------------------------------------------------------------------------------------
+// Traces (MLflow tracing): trace infos with their tags, and the spans ingested over OTLP. Span
+// times are nanoseconds as decimal strings, because fixed64 nanoseconds exceed 2^53.
+// ---------------------------------------------------------------------------------------------
+
+export const traces = sqliteTable(
+  "traces",
+  {
+    /** MLflow's trace id: `tr-` and the 32 hex digits of the OpenTelemetry trace id. */
+    traceId: text("trace_id").primaryKey(),
+    experimentId: integer("experiment_id")
+      .notNull()
+      .references(() => experiments.experimentId),
+    requestTime: integer("request_time").notNull(),
+    executionDuration: integer("execution_duration"),
+    state: text("state", { enum: ["STATE_UNSPECIFIED", "OK", "ERROR", "IN_PROGRESS"] }).notNull(),
+    requestPreview: text("request_preview"),
+    responsePreview: text("response_preview"),
+    clientRequestId: text("client_request_id"),
+    /** JSON object of string → string: immutable facts such as mlflow.sourceRun. */
+    traceMetadata: text("trace_metadata").notNull().default("{}"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("traces_experiment_time").on(t.experimentId, t.requestTime)],
+);
+
+export const traceTags = sqliteTable(
+  "trace_tags",
+  {
+    traceId: text("trace_id")
+      .notNull()
+      .references(() => traces.traceId, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    value: text("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.traceId, t.key] }), index("trace_tags_key_value").on(t.key, t.value)],
+);
+
+export const spans = sqliteTable(
+  "spans",
+  {
+    traceId: text("trace_id")
+      .notNull()
+      .references(() => traces.traceId, { onDelete: "cascade" }),
+    /** 16 hex digits, unique within the trace. */
+    spanId: text("span_id").notNull(),
+    parentSpanId: text("parent_span_id"),
+    /** The OpenTelemetry trace id (32 hex digits) the span was sent with. */
+    otelTraceId: text("otel_trace_id").notNull(),
+    name: text("name").notNull(),
+    kind: integer("kind").notNull().default(0),
+    startTimeNs: text("start_time_ns").notNull(),
+    endTimeNs: text("end_time_ns"),
+    /** OpenTelemetry status code: 0 unset, 1 ok, 2 error. */
+    statusCode: integer("status_code").notNull().default(0),
+    statusMessage: text("status_message").notNull().default(""),
+    spanType: text("span_type"),
+    /** JSON object of the span's attributes as sent (MLflow's values are often JSON text themselves). */
+    attributes: text("attributes").notNull().default("{}"),
+    /** JSON array of {name, time_unix_nano, attributes}. */
+    events: text("events").notNull().default("[]"),
+  },
+  (t) => [primaryKey({ columns: [t.traceId, t.spanId] })],
+);

@@ -9,6 +9,7 @@ import { loggedModelRoutes } from "./logged-model-routes";
 import { historyRoutes } from "./history-routes";
 import { runArtifactRoutes } from "./artifact-routes";
 import { registryRoutes } from "./registry-routes";
+import { traceRoutes } from "./trace-routes";
 
 export const mlflowRoutes = new Hono<AppEnv>();
 mlflowRoutes.route("/", trackingRoutes);
@@ -16,9 +17,11 @@ mlflowRoutes.route("/", loggedModelRoutes);
 mlflowRoutes.route("/", historyRoutes);
 mlflowRoutes.route("/", runArtifactRoutes);
 mlflowRoutes.route("/", registryRoutes);
+mlflowRoutes.route("/", traceRoutes);
 
 export const MLFLOW_READ_ONLY_POSTS: RegExp[] = [
   /^\/(ajax-)?api\/2\.0\/mlflow\/(runs|experiments)\/search$/,
   /^\/(ajax-)?api\/2\.0\/mlflow\/(logged-models\/search|experiments\/search-datasets)$/,
   /^\/(ajax-)?api\/2\.0\/mlflow\/registered-models\/get-latest-versions$/,
+  /^\/(ajax-)?api\/3\.0\/mlflow\/traces\/search$/,
 ];
