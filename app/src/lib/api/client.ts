@@ -56,6 +56,59 @@ export interface OpenApiOperation {
   responses: Record<string, { description: string; content?: Record<string, { schema: unknown }> }>;
 }
 
+/** MLflow's wire shapes, as served under /ajax-api/2.0/mlflow (empty fields are left out). */
+export interface MlflowKeyValue {
+  key: string;
+  value: string;
+}
+
+export interface MlflowExperiment {
+  experiment_id: string;
+  name: string;
+  artifact_location: string;
+  lifecycle_stage: "active" | "deleted";
+  creation_time: number;
+  last_update_time: number;
+  tags?: MlflowKeyValue[];
+}
+
+export type MlflowRunStatus = "RUNNING" | "SCHEDULED" | "FINISHED" | "FAILED" | "KILLED";
+export type MlflowViewType = "ACTIVE_ONLY" | "DELETED_ONLY" | "ALL";
+
+export interface MlflowRunInfo {
+  run_id: string;
+  run_name: string;
+  experiment_id: string;
+  user_id: string;
+  status: MlflowRunStatus;
+  start_time: number;
+  end_time?: number;
+  artifact_uri: string;
+  lifecycle_stage: "active" | "deleted";
+}
+
+/** Protobuf JSON writes non-finite doubles as strings. */
+export interface MlflowMetric {
+  key: string;
+  value: number | "NaN" | "Infinity" | "-Infinity";
+  timestamp: number;
+  step: number;
+}
+
+export interface MlflowRun {
+  info: MlflowRunInfo;
+  data: { metrics?: MlflowMetric[]; params?: MlflowKeyValue[]; tags?: MlflowKeyValue[] };
+}
+
+export interface MlflowRunSearch {
+  experiment_ids: string[];
+  filter?: string;
+  order_by?: string[];
+  max_results?: number;
+  page_token?: string;
+  run_view_type?: MlflowViewType;
+}
+
 export class ApiClientError extends Error {
   constructor(
     readonly status: number,
@@ -94,11 +147,17 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
     data = null;
   }
   if (!res.ok && !(res.status === 503 && path.endsWith("/health"))) {
-    const err = (data as { error?: { code?: string; message?: string; request_id?: string } } | null)?.error;
+    const body = data as { error?: { code?: string; message?: string; request_id?: string }; error_code?: string; message?: string } | null;
+    // The native API nests its error; the MLflow routes answer MLflow's flat {error_code, message}.
+    const err = body?.error ?? (body?.error_code ? { code: body.error_code, message: body.message, request_id: undefined } : undefined);
     throw new ApiClientError(res.status, err?.code ?? "HTTP_" + res.status, err?.message ?? res.statusText, err?.request_id ?? res.headers.get("x-request-id"));
   }
   return data as T;
 }
+
+const MLFLOW = "/ajax-api/2.0/mlflow";
+const query = (params: Record<string, string | number | undefined>) =>
+  new URLSearchParams(Object.entries(params).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)]]))).toString();
 
 export const api = {
   health: () => request<Health>("GET", "/api/v1/health"),
@@ -110,4 +169,114 @@ export const api = {
       request<{ token: TokenInfo; secret: string }>("POST", "/api/v1/tokens", input),
     revoke: (id: string) => request<{ token: TokenInfo }>("DELETE", `/api/v1/tokens/${encodeURIComponent(id)}`),
   },
+  /** MLflow's tracking API, on the prefix MLflow's own web UI uses. */
+  mlflow: {
+    experiments: {
+      search: (input: { filter?: string; order_by?: string[]; max_results?: number; page_token?: string; view_type?: MlflowViewType }) =>
+        request<{ experiments?: MlflowExperiment[]; next_page_token?: string }>("POST", `${MLFLOW}/experiments/search`, input),
+      get: (experimentId: string) => request<{ experiment: MlflowExperiment }>("GET", `${MLFLOW}/experiments/get?${query({ experiment_id: experimentId })}`),
+      create: (input: { name: string; tags?: MlflowKeyValue[] }) => request<{ experiment_id: string }>("POST", `${MLFLOW}/experiments/create`, input),
+    },
+    runs: {
+      search: (input: MlflowRunSearch) => request<{ runs?: MlflowRun[]; next_page_token?: string }>("POST", `${MLFLOW}/runs/search`, input),
+      get: (runId: string) => request<{ run: MlflowRun }>("GET", `${MLFLOW}/runs/get?${query({ run_id: runId })}`),
+      update: (input: { run_id: string; run_name?: string; status?: MlflowRunStatus; end_time?: number }) =>
+        request<{ run_info: MlflowRunInfo }>("POST", `${MLFLOW}/runs/update`, input),
+    },
+    metrics: {
+      getHistory: (input: { run_id: string; metric_key: string; max_results?: number; page_token?: string }) =>
+        request<{ metrics?: MlflowMetric[]; next_page_token?: string }>("GET", `${MLFLOW}/metrics/get-history?${query(input)}`),
+    },
+  },
+  /** MLflow's model registry (registered models, versions, stages, aliases), on the same prefix. */
+  registry: {
+    models: {
+      search: (input: MlflowRegistrySearch) =>
+        request<{ registered_models?: MlflowRegisteredModel[]; next_page_token?: string }>("GET", `${MLFLOW}/registered-models/search?${query(input)}`),
+      get: (name: string) => request<{ registered_model: MlflowRegisteredModel }>("GET", `${MLFLOW}/registered-models/get?${query({ name })}`),
+      create: (input: { name: string; description?: string; tags?: MlflowKeyValue[] }) =>
+        request<{ registered_model: MlflowRegisteredModel }>("POST", `${MLFLOW}/registered-models/create`, input),
+      rename: (name: string, newName: string) =>
+        request<{ registered_model: MlflowRegisteredModel }>("POST", `${MLFLOW}/registered-models/rename`, { name, new_name: newName }),
+      update: (name: string, description: string) =>
+        request<{ registered_model: MlflowRegisteredModel }>("PATCH", `${MLFLOW}/registered-models/update`, { name, description }),
+      delete: (name: string) => request<object>("DELETE", `${MLFLOW}/registered-models/delete`, { name }),
+      setTag: (name: string, key: string, value: string) => request<object>("POST", `${MLFLOW}/registered-models/set-tag`, { name, key, value }),
+      deleteTag: (name: string, key: string) => request<object>("DELETE", `${MLFLOW}/registered-models/delete-tag`, { name, key }),
+      latestVersions: (name: string, stages?: MlflowModelStage[]) =>
+        request<{ model_versions?: MlflowModelVersion[] }>("POST", `${MLFLOW}/registered-models/get-latest-versions`, { name, stages }),
+    },
+    aliases: {
+      set: (name: string, alias: string, version: string) => request<object>("POST", `${MLFLOW}/registered-models/alias`, { name, alias, version }),
+      delete: (name: string, alias: string) => request<object>("DELETE", `${MLFLOW}/registered-models/alias`, { name, alias }),
+      get: (name: string, alias: string) => request<{ model_version: MlflowModelVersion }>("GET", `${MLFLOW}/registered-models/alias?${query({ name, alias })}`),
+    },
+    versions: {
+      search: (input: MlflowRegistrySearch) =>
+        request<{ model_versions?: MlflowModelVersion[]; next_page_token?: string }>("GET", `${MLFLOW}/model-versions/search?${query(input)}`),
+      get: (name: string, version: string) => request<{ model_version: MlflowModelVersion }>("GET", `${MLFLOW}/model-versions/get?${query({ name, version })}`),
+      create: (input: { name: string; source: string; run_id?: string; description?: string; tags?: MlflowKeyValue[] }) =>
+        request<{ model_version: MlflowModelVersion }>("POST", `${MLFLOW}/model-versions/create`, input),
+      update: (name: string, version: string, description: string) =>
+        request<{ model_version: MlflowModelVersion }>("PATCH", `${MLFLOW}/model-versions/update`, { name, version, description }),
+      delete: (name: string, version: string) => request<object>("DELETE", `${MLFLOW}/model-versions/delete`, { name, version }),
+      transitionStage: (name: string, version: string, stage: MlflowModelStage, archiveExistingVersions: boolean) =>
+        request<{ model_version: MlflowModelVersion }>("POST", `${MLFLOW}/model-versions/transition-stage`, {
+          name,
+          version,
+          stage,
+          archive_existing_versions: archiveExistingVersions,
+        }),
+      downloadUri: (name: string, version: string) => request<{ artifact_uri: string }>("GET", `${MLFLOW}/model-versions/get-download-uri?${query({ name, version })}`),
+      setTag: (name: string, version: string, key: string, value: string) =>
+        request<object>("POST", `${MLFLOW}/model-versions/set-tag`, { name, version, key, value }),
+      deleteTag: (name: string, version: string, key: string) => request<object>("DELETE", `${MLFLOW}/model-versions/delete-tag`, { name, version, key }),
+    },
+  },
+};
+
+/** MLflow's registry wire shapes (model_registry.proto); versions are decimal strings. */
+export type MlflowModelStage = "None" | "Staging" | "Production" | "Archived";
+export type MlflowModelVersionStatus = "PENDING_REGISTRATION" | "FAILED_REGISTRATION" | "READY";
+
+export interface MlflowModelVersion {
+  name: string;
+  version: string;
+  creation_timestamp: number;
+  last_updated_timestamp: number;
+  user_id?: string;
+  current_stage: MlflowModelStage;
+  description?: string;
+  source: string;
+  run_id?: string;
+  status: MlflowModelVersionStatus;
+  status_message?: string;
+  tags?: MlflowKeyValue[];
+  run_link?: string;
+  aliases?: string[];
+  model_id?: string;
+}
+
+export interface MlflowRegisteredModelAlias {
+  alias: string;
+  version: string;
+}
+
+export interface MlflowRegisteredModel {
+  name: string;
+  creation_timestamp: number;
+  last_updated_timestamp: number;
+  description?: string;
+  /** The newest version in each stage. */
+  latest_versions?: MlflowModelVersion[];
+  tags?: MlflowKeyValue[];
+  aliases?: MlflowRegisteredModelAlias[];
+}
+
+/** registered-models/search and model-versions/search take their fields as query parameters. */
+export type MlflowRegistrySearch = {
+  filter?: string;
+  order_by?: string;
+  max_results?: number;
+  page_token?: string;
 };
