@@ -40,6 +40,9 @@ export interface Principal {
   auth_mode: AuthMode;
 }
 
+export type { DownsampledSeries } from "./metric-types";
+import type { DownsampledSeries } from "./metric-types";
+
 export interface OpenApiDocument {
   openapi: string;
   info: { title: string; version: string; description?: string };
@@ -168,6 +171,11 @@ export const api = {
     create: (input: { name: string; scopes: Scope[]; expires_at?: number | null }) =>
       request<{ token: TokenInfo; secret: string }>("POST", "/api/v1/tokens", input),
     revoke: (id: string) => request<{ token: TokenInfo }>("DELETE", `/api/v1/tokens/${encodeURIComponent(id)}`),
+  },
+  /** Downsampled metric histories (min, max and last per bucket) for long series. */
+  metrics: {
+    downsample: (input: { run_id: string; key: string; points: number }) =>
+      request<{ series: DownsampledSeries[] }>("GET", `/api/v1/metrics/downsample?${query({ run_ids: input.run_id, keys: input.key, points: input.points })}`),
   },
   /** MLflow's tracking API, on the prefix MLflow's own web UI uses. */
   mlflow: {

@@ -1,16 +1,22 @@
 /**
- * Metric histories for the charts: the one place that fetches them (every page of
- * metrics/get-history at MLflow's 25000-point page size), so switching the charts to a downsampled
- * endpoint is a change here only. Histories are loaded a few at a time and kept per run and key.
+ * Metric histories for the charts: the one place that fetches them. A series of up to
+ * HISTORY_PAGE_SIZE points is read whole (every point, exact); a longer one is drawn from the
+ * server's downsampled buckets (min, max and last per bucket), so a million-point metric costs one
+ * small request. Histories are loaded a few at a time and kept per run and key.
  */
 import { api } from "$lib/api/client";
+import { downsampledPoints } from "$lib/charts/downsampled";
 import { parseMetricValue, type ChartInput, type MetricPoint } from "$lib/charts/metric-series";
 
 /** The largest page metrics/get-history serves, and what MLflow's own clients ask for. */
 export const HISTORY_PAGE_SIZE = 25_000;
+/** Buckets asked for when downsampling: about two per horizontal pixel of a wide chart. */
+export const DOWNSAMPLE_BUCKETS = 2000;
 const CONCURRENCY = 4;
 
 export async function fetchMetricHistory(runId: string, key: string): Promise<MetricPoint[]> {
+  const { series } = await api.metrics.downsample({ run_id: runId, key, points: DOWNSAMPLE_BUCKETS });
+  if (series[0] && series[0].total > HISTORY_PAGE_SIZE) return downsampledPoints(series[0]);
   const points: MetricPoint[] = [];
   let pageToken: string | undefined;
   do {
