@@ -241,6 +241,12 @@ export const api = {
       deleteTag: (name: string, version: string, key: string) => request<object>("DELETE", `${MLFLOW}/model-versions/delete-tag`, { name, version, key }),
     },
   },
+  /** MLflow's tracing API (3.0): trace infos by experiment, and one trace with its spans. */
+  traces: {
+    search: (input: MlflowTraceSearch) =>
+      request<{ traces?: MlflowTraceInfo[]; next_page_token?: string }>("POST", "/ajax-api/3.0/mlflow/traces/search", input),
+    get: (traceId: string) => request<{ trace: MlflowTrace }>("GET", `/ajax-api/3.0/mlflow/traces/get?${query({ trace_id: traceId })}`),
+  },
 };
 
 /** MLflow's registry wire shapes (model_registry.proto); versions are decimal strings. */
@@ -288,3 +294,64 @@ export type MlflowRegistrySearch = {
   max_results?: number;
   page_token?: string;
 };
+
+/** MLflow's tracing wire shapes (TraceInfoV3; spans as OpenTelemetry protobuf JSON). */
+export type MlflowTraceState = "STATE_UNSPECIFIED" | "OK" | "ERROR" | "IN_PROGRESS";
+
+export interface MlflowTraceInfo {
+  trace_id: string;
+  client_request_id?: string;
+  trace_location: { type: string; mlflow_experiment?: { experiment_id: string } };
+  request_preview?: string;
+  response_preview?: string;
+  /** A protobuf Timestamp: RFC 3339 text. */
+  request_time: string;
+  /** A protobuf Duration: seconds with an "s" suffix, "0.250s". */
+  execution_duration?: string;
+  state: MlflowTraceState;
+  trace_metadata?: Record<string, string>;
+  tags?: Record<string, string>;
+}
+
+/** An OpenTelemetry AnyValue in protobuf JSON; int64 arrives as a decimal string. */
+export type OtelAnyValue = {
+  string_value?: string;
+  bool_value?: boolean;
+  int_value?: string | number;
+  double_value?: number | string;
+  bytes_value?: string;
+  array_value?: { values?: OtelAnyValue[] };
+  kvlist_value?: { values?: OtelKeyValue[] };
+};
+
+export interface OtelKeyValue {
+  key: string;
+  value?: OtelAnyValue;
+}
+
+/** An OpenTelemetry Span: ids base64, times nanoseconds since the epoch as decimal strings. */
+export interface OtelSpan {
+  trace_id: string;
+  span_id: string;
+  parent_span_id?: string;
+  name: string;
+  kind?: string;
+  start_time_unix_nano: string;
+  end_time_unix_nano?: string;
+  attributes?: OtelKeyValue[];
+  events?: { time_unix_nano: string; name: string; attributes?: OtelKeyValue[] }[];
+  status?: { code?: string; message?: string };
+}
+
+export interface MlflowTrace {
+  trace_info: MlflowTraceInfo;
+  spans?: OtelSpan[];
+}
+
+export interface MlflowTraceSearch {
+  locations: { type: "MLFLOW_EXPERIMENT"; mlflow_experiment: { experiment_id: string } }[];
+  filter?: string;
+  order_by?: string[];
+  max_results?: number;
+  page_token?: string;
+}
