@@ -101,6 +101,8 @@ export interface MlflowMetric {
 export interface MlflowRun {
   info: MlflowRunInfo;
   data: { metrics?: MlflowMetric[]; params?: MlflowKeyValue[]; tags?: MlflowKeyValue[] };
+  inputs?: { dataset_inputs?: MlflowDatasetInput[] };
+  outputs?: { model_outputs?: MlflowModelOutput[] };
 }
 
 export interface MlflowRunSearch {
@@ -241,6 +243,28 @@ export const api = {
       deleteTag: (name: string, version: string, key: string) => request<object>("DELETE", `${MLFLOW}/model-versions/delete-tag`, { name, version, key }),
     },
   },
+  /** A run's artifacts: listings relative to the run's root, and their bytes from the web UI's route. */
+  artifacts: {
+    list: (runId: string, path?: string) =>
+      request<{ root_uri?: string; files?: MlflowFileInfo[] }>("GET", `${MLFLOW}/artifacts/list?${query({ run_id: runId, path: path || undefined })}`),
+    /** Where a file downloads from (served as an attachment, never rendered on this origin). */
+    downloadUrl: (runId: string, path: string) => `/get-artifact?${query({ run_uuid: runId, path })}`,
+    /** The file's bytes, or the inclusive byte range [start, end] of them; sent with this browser's token. */
+    fetch: async (runId: string, path: string, range?: { start: number; end: number }): Promise<Response> => {
+      const headers: Record<string, string> = {};
+      const token = tokenStorage.get();
+      if (token) headers.Authorization = `Bearer ${token}`;
+      if (range) headers.Range = `bytes=${range.start}-${range.end}`;
+      const res = await fetch(`/get-artifact?${query({ run_uuid: runId, path })}`, { headers });
+      if (res.ok) return res;
+      const body = (await res.json().catch(() => null)) as { error_code?: string; message?: string } | null;
+      throw new ApiClientError(res.status, body?.error_code ?? `HTTP_${res.status}`, body?.message ?? res.statusText, res.headers.get("x-request-id"));
+    },
+  },
+  /** MLflow 3's logged models, which runs name in their outputs. */
+  loggedModels: {
+    get: (modelId: string) => request<{ model: MlflowLoggedModel }>("GET", `${MLFLOW}/logged-models/${encodeURIComponent(modelId)}`),
+  },
   /** MLflow's tracing API (3.0): trace infos by experiment, and one trace with its spans. */
   traces: {
     search: (input: MlflowTraceSearch) =>
@@ -354,4 +378,40 @@ export interface MlflowTraceSearch {
   order_by?: string[];
   max_results?: number;
   page_token?: string;
+}
+
+/** A run's artifact listing entry; the path is relative to the run's artifact root. */
+export interface MlflowFileInfo {
+  path: string;
+  is_dir: boolean;
+  file_size?: number;
+}
+
+/** A dataset a run used; schema, profile and source are JSON text as the client logged them. */
+export interface MlflowDatasetInput {
+  tags?: MlflowKeyValue[];
+  dataset: { name: string; digest: string; source_type: string; source: string; schema?: string; profile?: string };
+}
+
+/** An MLflow 3 logged model a run produced, at the step it was logged. */
+export interface MlflowModelOutput {
+  model_id: string;
+  step: number;
+}
+
+export interface MlflowLoggedModel {
+  info: {
+    model_id: string;
+    experiment_id: string;
+    name: string;
+    creation_timestamp_ms: number;
+    last_updated_timestamp_ms: number;
+    artifact_uri: string;
+    status: string;
+    model_type?: string;
+    source_run_id?: string;
+    status_message?: string;
+    tags?: MlflowKeyValue[];
+  };
+  data: { params?: MlflowKeyValue[] };
 }

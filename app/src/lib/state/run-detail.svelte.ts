@@ -1,10 +1,13 @@
 /**
  * One run's page: the run and its experiment, renaming it, and the histories of its metrics for the
- * charts (loaded through MetricHistories, which owns how histories are fetched).
+ * charts (loaded through MetricHistories, which owns how histories are fetched); its artifacts and
+ * what it is linked to (models, nested runs) live in their own states, loaded once the run is.
  */
 import { api, ApiClientError, type MlflowExperiment, type MlflowRun } from "$lib/api/client";
 import { runColor } from "$lib/charts/palette";
 import { MetricHistories, type ChartState, type HistoryEntry } from "./metric-history.svelte";
+import { RunArtifactsState } from "./run-artifacts.svelte";
+import { RunLineageState } from "./run-lineage.svelte";
 import { errorMessage, metricsOf, paramsOf, SYSTEM_TAG_PREFIX, tagsOf, type LatestMetric } from "./run-fields";
 
 export class RunDetailState {
@@ -14,10 +17,14 @@ export class RunDetailState {
   loading = $state(true);
   error = $state<string | null>(null);
   readonly histories = new MetricHistories();
+  readonly artifacts: RunArtifactsState;
+  readonly lineage: RunLineageState;
   #charts = new Map<string, { entry: HistoryEntry | undefined; state: ChartState }>();
 
   constructor(runId: string) {
     this.runId = runId;
+    this.artifacts = new RunArtifactsState(runId);
+    this.lineage = new RunLineageState(runId);
   }
 
   readonly params: [string, string][] = $derived(this.run ? [...paramsOf(this.run)].sort(([a], [b]) => a.localeCompare(b)) : []);
@@ -50,10 +57,21 @@ export class RunDetailState {
     }
   }
 
-  /** Reloads the run and refetches every history, for a run still logging. */
+  /** Reloads the run, every history, the artifact listings and the links, for a run still logging. */
   async refresh(): Promise<void> {
     await this.load();
-    await this.loadHistories(true);
+    await Promise.all([this.loadHistories(true), this.artifacts.refresh(), this.loadRelated()]);
+  }
+
+  /** The root artifact listing, registered versions, logged models and nested runs, each on its own. */
+  async loadRelated(): Promise<void> {
+    if (!this.run) return;
+    await Promise.all([this.artifacts.list(""), this.lineage.load(this.run)]);
+  }
+
+  /** Releases what the page held outside Svelte (the image preview's object URL). */
+  dispose(): void {
+    this.artifacts.dispose();
   }
 
   loadHistories(refresh = false): Promise<void> {
