@@ -33,7 +33,9 @@ const floorDivSql = (x: string, w: string) => `(CASE WHEN ${x} >= 0 THEN ${x} / 
  * [[key, step, timestamp, value, is_nan], ...] that the batch inserts.
  */
 export function rollupStatements(d1: D1Database, runId: string, points: string): D1PreparedStatement[] {
-  return ROLLUP_WIDTHS.map((width) =>
+  // One statement for every level, so the new points are found (one key lookup each) only once.
+  const levels = ROLLUP_WIDTHS.map((w) => `SELECT ${w} AS width`).join(" UNION ALL ");
+  return [
     d1
       .prepare(
         `WITH p AS (
@@ -42,20 +44,21 @@ export function rollupStatements(d1: D1Database, runId: string, points: string):
            WHERE NOT EXISTS (SELECT 1 FROM metrics m WHERE m.run_uuid = ?1 AND m.key = j.value ->> 0 AND m.step = j.value ->> 1
                              AND m.timestamp = j.value ->> 2 AND m.value = j.value ->> 3 AND m.is_nan = j.value ->> 4)
          ),
-         b AS (SELECT *, ${floorDivSql("step", "CAST(?3 AS INTEGER)")} AS bucket FROM p),
+         levels AS (${levels}),
+         b AS (SELECT p.*, levels.width, ${floorDivSql("p.step", "levels.width")} AS bucket FROM p CROSS JOIN levels),
          agg AS (
-           SELECT key, bucket, count(*) AS n, min(step) AS x0, max(step) AS x1,
+           SELECT width, key, bucket, count(*) AS n, min(step) AS x0, max(step) AS x1,
                   min(CASE WHEN nan = 0 THEN value END) AS lo, max(CASE WHEN nan = 0 THEN value END) AS hi
-           FROM b GROUP BY key, bucket
+           FROM b GROUP BY width, key, bucket
          ),
          last AS (
-           SELECT key, bucket, step, ts, value, nan FROM (
-             SELECT *, row_number() OVER (PARTITION BY key, bucket ORDER BY step DESC, ts DESC, value DESC) AS rn FROM b
+           SELECT width, key, bucket, step, ts, value, nan FROM (
+             SELECT *, row_number() OVER (PARTITION BY width, key, bucket ORDER BY step DESC, ts DESC, value DESC) AS rn FROM b
            ) WHERE rn = 1
          )
          INSERT INTO metric_rollups (run_uuid, key, width, bucket, n, x0, x1, lo, hi, last_step, last_timestamp, last_value, last_is_nan)
-         SELECT ?1, agg.key, CAST(?3 AS INTEGER), agg.bucket, agg.n, agg.x0, agg.x1, agg.lo, agg.hi, last.step, last.ts, last.value, last.nan
-         FROM agg JOIN last ON last.key = agg.key AND last.bucket = agg.bucket WHERE true
+         SELECT ?1, agg.key, agg.width, agg.bucket, agg.n, agg.x0, agg.x1, agg.lo, agg.hi, last.step, last.ts, last.value, last.nan
+         FROM agg JOIN last ON last.width = agg.width AND last.key = agg.key AND last.bucket = agg.bucket WHERE true
          ON CONFLICT (run_uuid, key, width, bucket) DO UPDATE SET
            n = n + excluded.n,
            x0 = min(x0, excluded.x0),
@@ -67,8 +70,8 @@ export function rollupStatements(d1: D1Database, runId: string, points: string):
            last_timestamp = CASE WHEN (excluded.last_step, excluded.last_timestamp) > (last_step, last_timestamp) THEN excluded.last_timestamp ELSE last_timestamp END,
            last_step = max(last_step, excluded.last_step)`,
       )
-      .bind(runId, points, width),
-  );
+      .bind(runId, points),
+  ];
 }
 
 export class MetricHistoryStore {
