@@ -301,6 +301,18 @@ describe("MLflow runs", () => {
     expect((await ml("POST", "runs/search", { experiment_ids: [exp], max_results: 50001 })).status).toBe(400);
   });
 
+  it("records MLflow 2.x log-model calls in the run's mlflow.log-model.history tag", async () => {
+    const run = await newRun(await newExperiment());
+    const mlmodel = { artifact_path: "model", flavors: { python_function: { loader_module: "mlflow.sklearn" } }, run_id: run, utc_time_created: "2026-11-28 05:00:00.000000" };
+    expect((await ml("POST", "runs/log-model", { run_id: run, model_json: JSON.stringify(mlmodel) })).status).toBe(200);
+    expect((await ml("POST", "runs/log-model", { run_id: run, model_json: JSON.stringify({ ...mlmodel, artifact_path: "model2" }) })).status).toBe(200);
+    const tag = (await get("runs/get", `run_id=${run}`)).json.run.data.tags.find((t: any) => t.key === "mlflow.log-model.history");
+    expect(JSON.parse(tag.value).map((m: any) => m.artifact_path)).toEqual(["model", "model2"]);
+    expect(mlflowError(await ml("POST", "runs/log-model", { run_id: run, model_json: "not json" }))).toBe("INVALID_PARAMETER_VALUE");
+    expect(mlflowError(await ml("POST", "runs/log-model", { run_id: run, model_json: "[1]" }))).toBe("INVALID_PARAMETER_VALUE");
+    expect((await ml("POST", "runs/log-model", { run_id: "ffffffffffffffffffffffffffffffff", model_json: "{}" })).status).toBe(404);
+  });
+
   it("serves the same API under /ajax-api for the MLflow web UI", async () => {
     const res = await call("GET", "/ajax-api/2.0/mlflow/experiments/get?experiment_id=0", { mode });
     expect(res.json.experiment.name).toBe("Default");

@@ -141,6 +141,12 @@ trackingRoutes.post("/runs/set-tag", async (c) => {
   return c.json({});
 });
 
+trackingRoutes.post("/runs/log-model", async (c) => {
+  const q = await mlflowInput(c, z.object({ run_id: z.string(), model_json: z.string() }));
+  await c.var.services.tracking.logModel(q.run_id, q.model_json);
+  return c.json({});
+});
+
 trackingRoutes.post("/runs/delete-tag", async (c) => {
   const q = await mlflowInput(c, z.object({ run_id: z.string(), key: z.string() }));
   await c.var.services.tracking.deleteTag(q.run_id, q.key);

@@ -113,5 +113,6 @@ export const LIMITS = {
 /** Reserved tags MLflow clients and UIs read. */
 export const TAG_RUN_NAME = "mlflow.runName";
 export const TAG_USER = "mlflow.user";
+export const TAG_LOG_MODEL_HISTORY = "mlflow.log-model.history";
 /** The input tag that says how a dataset was used (training, evaluation, ...); datasets.context filters on it. */
 export const TAG_DATASET_CONTEXT = "mlflow.data.context";

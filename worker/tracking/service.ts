@@ -14,6 +14,7 @@ import {
 } from "../lib/mlflow-search";
 import {
   LIMITS,
+  TAG_LOG_MODEL_HISTORY,
   TAG_RUN_NAME,
   TAG_USER,
   type DatasetInput,
@@ -235,6 +236,32 @@ export class TrackingService {
   async deleteTag(runId: string, key: string): Promise<void> {
     await this.activeRun(runId);
     if (!(await this.store.deleteTag(runId, key))) throw notFound(`No tag with name: ${key} in run with id ${runId}`);
+  }
+
+  /**
+   * MLflow 2.x's runs/log-model: the client records each logged model's MLmodel description (JSON) in
+   * the run's `mlflow.log-model.history` tag, a JSON list that the MLflow UI reads.
+   */
+  async logModel(runId: string, modelJson: string): Promise<void> {
+    let model: unknown;
+    try {
+      model = JSON.parse(modelJson);
+    } catch {
+      throw invalid("Malformed model info. 'model_json' must be a JSON object.");
+    }
+    if (model === null || typeof model !== "object" || Array.isArray(model)) throw invalid("Malformed model info. 'model_json' must be a JSON object.");
+    const run = await this.getRun(runId);
+    if (run.info.lifecycleStage !== "active") throw invalid(`The run ${runId} must be in the 'active' state. Current state is ${run.info.lifecycleStage}.`);
+    const previous = run.data.tags.find((t) => t.key === TAG_LOG_MODEL_HISTORY)?.value;
+    let history: unknown[] = [];
+    try {
+      const parsed = previous ? JSON.parse(previous) : [];
+      history = Array.isArray(parsed) ? parsed : [];
+    } catch {
+      history = [];
+    }
+    history.push(model);
+    await this.logBatch(runId, { metrics: [], params: [], tags: [{ key: TAG_LOG_MODEL_HISTORY, value: JSON.stringify(history) }] });
   }
 
   /** All-or-nothing: validates everything first, then writes in one transaction. */
