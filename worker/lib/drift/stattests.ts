@@ -1,0 +1,274 @@
+/**
+ * Evidently's first eight drift tests on already-cleaned columns (finite numbers, or non-missing
+ * categories): ks, chisquare, z, wasserstein, psi, kl_div, jensenshannon, hellinger. Each returns
+ * the score Evidently reports and its decision, or throws DriftTestError where the statistic is
+ * undefined for the data. p-values are computed so that tiny tails keep their digits.
+ */
+import erfc from "@stdlib/math-base-special-erfc";
+import gammainc from "@stdlib/math-base-special-gammainc";
+import { binnedPercents, distinctSorted, fillEmptyBins, histogramCounts, sturgesEdges } from "./binning";
+import { countValues, unionKeys } from "./clean";
+import { ks2Sample } from "./kolmogorov";
+import { type CategoryValue, type ColumnType, DriftTestError, isDrift, STATTESTS, type StattestName, type StattestResult } from "./types";
+
+function result(method: StattestName, score: number, threshold: number | undefined, extra: Partial<StattestResult> = {}): StattestResult {
+  const spec = STATTESTS[method];
+  const t = threshold ?? spec.defaultThreshold;
+  if (!Number.isFinite(t)) throw new DriftTestError("INVALID_THRESHOLD", `Threshold for ${method} must be a finite number.`);
+  return {
+    method,
+    displayName: spec.displayName,
+    scoreKind: spec.scoreKind,
+    score,
+    ...(spec.scoreKind === "p_value" ? { pValue: score } : {}),
+    ...extra,
+    threshold: t,
+    drifted: isDrift(spec, score, t),
+  };
+}
+
+const ascending = (a: number, b: number): number => a - b;
+
+/** Pr(X² >= x) for df degrees of freedom, as the regularised upper incomplete gamma (no 1 - cdf). */
+export function chiSquareSf(x: number, df: number): number {
+  if (Number.isNaN(x)) return NaN;
+  if (x === Infinity) return 0;
+  if (x <= 0) return 1;
+  return gammainc(x / 2, df / 2, true, true);
+}
+
+/** Two-sided normal tail 2·Pr(Z >= |z|) = erfc(|z|/√2). */
+export function normalTwoSidedP(z: number): number {
+  return erfc(Math.abs(z) / Math.SQRT2);
+}
+
+/** Two-sample Kolmogorov–Smirnov, two-sided, scipy's automatic exact/asymptotic choice. */
+export function ksStattest(reference: readonly number[], current: readonly number[], threshold?: number): StattestResult {
+  const r = ks2Sample([...reference].sort(ascending), [...current].sort(ascending));
+  return result("ks", r.pValue, threshold, { statistic: r.statistic });
+}
+
+/**
+ * Pearson's chi-square of the current counts against the reference shares scaled to the current
+ * size, over the union of categories. A category unseen in the reference has zero expectation, so
+ * X² is infinite and p is 0 (drift), as in scipy.
+ */
+export function chiSquareStattest(
+  reference: readonly CategoryValue[],
+  current: readonly CategoryValue[],
+  threshold?: number,
+): StattestResult {
+  const refCounts = countValues(reference);
+  const curCounts = countValues(current);
+  const keys = unionKeys(refCounts, curCounts);
+  if (keys.length < 2) {
+    throw new DriftTestError("SINGLE_CATEGORY", "chisquare needs at least two categories across reference and current (zero degrees of freedom).");
+  }
+  const scale = current.length / reference.length;
+  let x2 = 0;
+  for (const k of keys) {
+    const observed = curCounts.get(k) ?? 0;
+    const expected = (refCounts.get(k) ?? 0) * scale;
+    x2 += ((observed - expected) * (observed - expected)) / expected;
+  }
+  return result("chisquare", chiSquareSf(x2, keys.length - 1), threshold, { statistic: x2 });
+}
+
+/**
+ * Two-proportion z-test. The smallest category counts as 0 and every other as 1. Evidently reports
+ * 2·(1 - Φ(|z|)), which cancels to 0 beyond |z| ≈ 8.3; this reports the same quantity accurately.
+ */
+export function zStattest(reference: readonly CategoryValue[], current: readonly CategoryValue[], threshold?: number): StattestResult {
+  const refCounts = countValues(reference);
+  const curCounts = countValues(current);
+  if (refCounts.size === 1 && curCounts.size === 1 && refCounts.keys().next().value === curCounts.keys().next().value) {
+    return result("z", 1, threshold, { statistic: 0 });
+  }
+  const zeroKey = unionKeys(refCounts, curCounts)[0];
+  const nr = reference.length;
+  const nc = current.length;
+  const p1 = (nr - (refCounts.get(zeroKey) ?? 0)) / nr;
+  const p2 = (nc - (curCounts.get(zeroKey) ?? 0)) / nc;
+  const pooled = (p1 * nr + p2 * nc) / (nr + nc);
+  const z = (p1 - p2) / Math.sqrt(pooled * (1 - pooled) * (1 / nr + 1 / nc));
+  return result("z", normalTwoSidedP(z), threshold, { statistic: z });
+}
+
+/** 1-D earth mover's distance between the two empirical distributions (scipy.stats.wasserstein_distance). */
+export function wassersteinDistance(a: readonly number[], b: readonly number[]): number {
+  const u = [...a].sort(ascending);
+  const v = [...b].sort(ascending);
+  const all = [...u, ...v].sort(ascending);
+  let i = 0;
+  let j = 0;
+  let sum = 0;
+  for (let k = 0; k < all.length - 1; k++) {
+    const x = all[k];
+    while (i < u.length && u[i] <= x) i++;
+    while (j < v.length && v[j] <= x) j++;
+    sum += Math.abs(i / u.length - j / v.length) * (all[k + 1] - x);
+  }
+  return sum;
+}
+
+/** Population standard deviation (ddof = 0), as np.std. */
+export function populationStd(values: readonly number[]): number {
+  let s = 0;
+  for (const v of values) s += v;
+  const mean = s / values.length;
+  let ss = 0;
+  for (const v of values) ss += (v - mean) * (v - mean);
+  return Math.sqrt(ss / values.length);
+}
+
+/** Wasserstein distance in units of the reference's population std, floored at 0.001 as Evidently does. */
+export function wassersteinStattest(reference: readonly number[], current: readonly number[], threshold?: number): StattestResult {
+  const norm = Math.max(populationStd(reference), 0.001);
+  return result("wasserstein", wassersteinDistance(reference, current) / norm, threshold);
+}
+
+/** Population stability index on Evidently's bins with empty bins filled (not renormalised). */
+export function psiStattest(
+  reference: readonly CategoryValue[],
+  current: readonly CategoryValue[],
+  columnType: ColumnType,
+  threshold?: number,
+): StattestResult {
+  const bins = binnedPercents(reference, current, columnType);
+  const r = fillEmptyBins(bins.reference);
+  const c = fillEmptyBins(bins.current);
+  let psi = 0;
+  for (let i = 0; i < r.length; i++) psi += (r[i] - c[i]) * Math.log(r[i] / c[i]);
+  return result("psi", psi, threshold);
+}
+
+function normalise(p: readonly number[]): number[] {
+  let s = 0;
+  for (const x of p) s += x;
+  return p.map((x) => x / s);
+}
+
+/** x·ln(x/y) with the conventions of scipy.special.rel_entr: 0 at x = 0, +inf where y = 0 < x. */
+function relEntr(x: number, y: number): number {
+  if (x > 0 && y > 0) return x * Math.log(x / y);
+  if (x === 0 && y >= 0) return 0;
+  return Infinity;
+}
+
+/** KL(reference ‖ current) in nats on the filled bins, both renormalised (scipy.stats.entropy). */
+export function klDivStattest(
+  reference: readonly CategoryValue[],
+  current: readonly CategoryValue[],
+  columnType: ColumnType,
+  threshold?: number,
+): StattestResult {
+  const bins = binnedPercents(reference, current, columnType);
+  const p = normalise(fillEmptyBins(bins.reference));
+  const q = normalise(fillEmptyBins(bins.current));
+  let kl = 0;
+  for (let i = 0; i < p.length; i++) kl += relEntr(p[i], q[i]);
+  return result("kl_div", kl, threshold);
+}
+
+/** Jensen–Shannon distance sqrt(JSD) in natural-log units; empty bins are not filled for this one. */
+export function jensenShannonDistance(pRaw: readonly number[], qRaw: readonly number[]): number {
+  const p = normalise(pRaw);
+  const q = normalise(qRaw);
+  let left = 0;
+  let right = 0;
+  for (let i = 0; i < p.length; i++) {
+    const m = (p[i] + q[i]) / 2;
+    left += relEntr(p[i], m);
+    right += relEntr(q[i], m);
+  }
+  return Math.sqrt((left + right) / 2);
+}
+
+export function jensenShannonStattest(
+  reference: readonly CategoryValue[],
+  current: readonly CategoryValue[],
+  columnType: ColumnType,
+  threshold?: number,
+): StattestResult {
+  const bins = binnedPercents(reference, current, columnType);
+  return result("jensenshannon", jensenShannonDistance(bins.reference, bins.current), threshold);
+}
+
+/**
+ * Hellinger distance. Categorical: from value shares. Numeric: from density histograms on Sturges
+ * edges built from the distinct pooled values (so the bin count follows the number of distinct
+ * values, not of rows), integrated with the mean bin width.
+ */
+export function hellingerStattest(
+  reference: readonly CategoryValue[],
+  current: readonly CategoryValue[],
+  columnType: ColumnType,
+  threshold?: number,
+): StattestResult {
+  let affinity = 0;
+  if (columnType === "cat") {
+    const refCounts = countValues(reference);
+    const curCounts = countValues(current);
+    for (const k of unionKeys(refCounts, curCounts)) {
+      affinity += Math.sqrt(((refCounts.get(k) ?? 0) / reference.length) * ((curCounts.get(k) ?? 0) / current.length));
+    }
+  } else {
+    const ref = reference as readonly number[];
+    const cur = current as readonly number[];
+    const edges = sturgesEdges(distinctSorted([...ref, ...cur]));
+    const bins = edges.length - 1;
+    const width = (edges[bins] - edges[0]) / bins;
+    const density = (values: readonly number[]): number[] => {
+      const counts = histogramCounts(values, edges);
+      const total = counts.reduce((s, c) => s + c, 0);
+      return counts.map((c, i) => c / (edges[i + 1] - edges[i]) / total);
+    };
+    const h1 = density(ref);
+    const h2 = density(cur);
+    for (let i = 0; i < bins; i++) affinity += Math.sqrt(h1[i] * h2[i]) * width;
+  }
+  const clipped = Math.min(1, Math.max(0, affinity));
+  return result("hellinger", Math.sqrt(1 - clipped), threshold);
+}
+
+/**
+ * Run a named test on cleaned columns. Numeric-only tests need numbers; categorical tests accept
+ * either kind of column, as Evidently's automatic choice may send z or chisquare a numeric column.
+ */
+export function runStattest(
+  method: StattestName,
+  reference: readonly CategoryValue[],
+  current: readonly CategoryValue[],
+  columnType: ColumnType,
+  threshold?: number,
+): StattestResult {
+  if (columnType === "text") {
+    throw new DriftTestError("WRONG_COLUMN_TYPE", `${method} does not apply to text columns.`);
+  }
+  const isNum = (v: CategoryValue): boolean => typeof v === "number";
+  if (columnType === "num" && !(reference.every(isNum) && current.every(isNum))) {
+    throw new DriftTestError("NOT_NUMERIC", `A numeric column holds non-numeric values.`);
+  }
+  const numeric = (): [number[], number[]] => {
+    if (columnType !== "num") throw new DriftTestError("WRONG_COLUMN_TYPE", `${method} needs a numeric column.`);
+    return [reference as number[], current as number[]];
+  };
+  switch (method) {
+    case "ks":
+      return ksStattest(...numeric(), threshold);
+    case "wasserstein":
+      return wassersteinStattest(...numeric(), threshold);
+    case "chisquare":
+      return chiSquareStattest(reference, current, threshold);
+    case "z":
+      return zStattest(reference, current, threshold);
+    case "psi":
+      return psiStattest(reference, current, columnType, threshold);
+    case "kl_div":
+      return klDivStattest(reference, current, columnType, threshold);
+    case "jensenshannon":
+      return jensenShannonStattest(reference, current, columnType, threshold);
+    case "hellinger":
+      return hellingerStattest(reference, current, columnType, threshold);
+  }
+}
