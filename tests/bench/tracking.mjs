@@ -110,6 +110,9 @@ async function main() {
   });
   const writeSeconds = seconds(t0);
   const writeRate = (batches * 1000) / writeSeconds;
+  console.log("writes (MLflow log-batch, 1000 metrics per call)");
+  console.log(`  ${fmt(batches * 1000)} points in ${writeSeconds.toFixed(1)} s: ${fmt(writeRate)} points/s`);
+  console.log(`  baseline, one log-metric call per point: ${fmt(naiveRate)} points/s  → batch is ${(writeRate / naiveRate).toFixed(0)}× the baseline`);
 
   // Reads: the whole history in 25,000-point pages; readers split the pages by page token order.
   t0 = performance.now();
@@ -150,9 +153,6 @@ async function main() {
   times.sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)];
 
-  console.log("writes (MLflow log-batch, 1000 metrics per call)");
-  console.log(`  ${fmt(batches * 1000)} points in ${writeSeconds.toFixed(1)} s: ${fmt(writeRate)} points/s`);
-  console.log(`  baseline, one log-metric call per point: ${fmt(naiveRate)} points/s  → batch is ${(writeRate / naiveRate).toFixed(0)}× the baseline`);
   console.log("reads (MLflow get-history, 25,000-point pages)");
   console.log(`  one reader: ${fmt(read)} points in ${fullReadSeconds.toFixed(1)} s: ${fmt(readRate)} points/s`);
   console.log(`  ${CLIENTS} readers: ${fmt(readConcurrentRate)} points/s`);
