@@ -24,7 +24,7 @@ export class ExperimentsState extends PagedSearch<MlflowExperiment, ExperimentSo
     return !this.loading && !this.error && this.shownQuery === "" && this.pageIndex === 0 && this.items.every((e) => e.experiment_id === "0");
   }
 
-  protected async fetchPage(r: PageRequest<ExperimentSortKey>) {
+  protected async fetchSearchPage(r: PageRequest<ExperimentSortKey>) {
     const page = await api.mlflow.experiments.search({
       filter: r.query ? `name ILIKE ${quoteFilterValue(`%${r.query}%`)}` : undefined,
       order_by: [`${r.sort.key} ${r.sort.ascending ? "ASC" : "DESC"}`],

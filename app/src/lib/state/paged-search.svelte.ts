@@ -1,9 +1,8 @@
 /**
- * A list that is searched by name, sorted, and paged with the opaque page tokens MLflow's search
- * endpoints return (tokens[i] fetches page i). Subclasses say how to fetch one page; this class keeps
- * the paging, the loading and error state, and ignores answers that arrive after a newer request.
+ * A token-paged list searched by name and sorted by a column: the experiments and registered-models
+ * lists. Subclasses say how to fetch one page for a query and sort.
  */
-import { errorMessage } from "./run-fields";
+import { TokenPagedList, type FetchedPage } from "./token-paged-list.svelte";
 
 export interface PageRequest<K> {
   query: string;
@@ -12,53 +11,26 @@ export interface PageRequest<K> {
   pageToken: string | undefined;
 }
 
-export abstract class PagedSearch<T, K extends string> {
-  items = $state.raw<T[]>([]);
-  loading = $state(true);
-  error = $state<string | null>(null);
+export abstract class PagedSearch<T, K extends string> extends TokenPagedList<T> {
   query = $state("");
   sort: { key: K; ascending: boolean } = $state() as { key: K; ascending: boolean };
-  pageSize = $state(25);
-  pageIndex = $state(0);
-  nextToken = $state<string | null>(null);
   /** The query the shown rows answer, which lags `query` while typing. */
   shownQuery = $state("");
-  #tokens: (string | undefined)[] = [undefined];
-  #seq = 0;
 
   constructor(sort: { key: K; ascending: boolean }, pageSize: number) {
+    super(pageSize);
     this.sort = sort;
-    this.pageSize = pageSize;
   }
 
-  protected abstract fetchPage(request: PageRequest<K>): Promise<{ items: T[]; nextToken?: string | null }>;
+  protected abstract fetchSearchPage(request: PageRequest<K>): Promise<FetchedPage<T>>;
 
   /** The direction a newly chosen sort key starts in. */
   protected abstract initialAscending(key: K): boolean;
 
-  get hasPrevious(): boolean {
-    return this.pageIndex > 0;
-  }
-
-  async load(): Promise<void> {
-    const seq = ++this.#seq;
+  protected async fetchPage(pageToken: string | undefined, pageSize: number) {
     const query = this.query.trim();
-    this.loading = true;
-    try {
-      const page = await this.fetchPage({ query, sort: this.sort, pageSize: this.pageSize, pageToken: this.#tokens[this.pageIndex] });
-      if (seq !== this.#seq) return;
-      this.items = page.items;
-      this.nextToken = page.nextToken ?? null;
-      this.shownQuery = query;
-      this.error = null;
-    } catch (err) {
-      if (seq !== this.#seq) return;
-      this.items = [];
-      this.nextToken = null;
-      this.error = errorMessage(err);
-    } finally {
-      if (seq === this.#seq) this.loading = false;
-    }
+    const page = await this.fetchSearchPage({ query, sort: this.sort, pageSize, pageToken });
+    return { ...page, settle: () => (this.shownQuery = query) };
   }
 
   search(query: string): Promise<void> {
@@ -69,29 +41,5 @@ export abstract class PagedSearch<T, K extends string> {
   sortBy(key: K): Promise<void> {
     this.sort = this.sort.key === key ? { key, ascending: !this.sort.ascending } : { key, ascending: this.initialAscending(key) };
     return this.firstPage();
-  }
-
-  setPageSize(size: number): Promise<void> {
-    this.pageSize = size;
-    return this.firstPage();
-  }
-
-  next(): Promise<void> {
-    if (!this.nextToken) return Promise.resolve();
-    this.#tokens = [...this.#tokens.slice(0, this.pageIndex + 1), this.nextToken];
-    this.pageIndex += 1;
-    return this.load();
-  }
-
-  previous(): Promise<void> {
-    if (this.pageIndex === 0) return Promise.resolve();
-    this.pageIndex -= 1;
-    return this.load();
-  }
-
-  protected firstPage(): Promise<void> {
-    this.#tokens = [undefined];
-    this.pageIndex = 0;
-    return this.load();
   }
 }

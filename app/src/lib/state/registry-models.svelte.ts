@@ -24,7 +24,7 @@ export class RegisteredModelsState extends PagedSearch<MlflowRegisteredModel, Mo
     return !this.loading && !this.error && this.shownQuery === "" && this.pageIndex === 0 && this.items.length === 0;
   }
 
-  protected async fetchPage(r: PageRequest<ModelSortKey>) {
+  protected async fetchSearchPage(r: PageRequest<ModelSortKey>) {
     const page = await api.registry.models.search({
       filter: r.query ? `name ILIKE ${quoteFilterValue(`%${r.query}%`)}` : undefined,
       order_by: `${r.sort.key} ${r.sort.ascending ? "ASC" : "DESC"}`,

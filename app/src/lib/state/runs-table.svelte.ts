@@ -3,10 +3,10 @@
  * param/metric/tag columns (remembered per experiment in this browser), and the selection to compare.
  * Filter and sort live in the page URL so a view can be shared and survives a reload.
  */
-import { replaceState } from "$app/navigation";
 import { SvelteSet } from "svelte/reactivity";
-import { api, ApiClientError, type MlflowExperiment, type MlflowRun } from "$lib/api/client";
-import { errorMessage, orderByTarget, SYSTEM_TAG_PREFIX, type ColumnKind, type ColumnRef } from "./run-fields";
+import { api, type MlflowRun } from "$lib/api/client";
+import { ExperimentFilteredList } from "./experiment-filtered-list.svelte";
+import { orderByTarget, SYSTEM_TAG_PREFIX, type ColumnKind, type ColumnRef } from "./run-fields";
 
 export interface SortSpec {
   /** An MLflow order_by target: `attributes.start_time`, ``metrics.`loss` ``. */
@@ -22,34 +22,16 @@ const DEFAULT_PARAM_COLUMNS = 3;
 const columnsKey = (experimentId: string) => `tern.runs-columns.${experimentId}`;
 const sameColumn = (a: ColumnRef, b: ColumnRef) => a.kind === b.kind && a.key === b.key;
 
-export class RunsTableState {
-  readonly experimentId: string;
-  experiment = $state.raw<MlflowExperiment | null>(null);
-  experimentError = $state<string | null>(null);
-  runs = $state.raw<MlflowRun[]>([]);
-  loading = $state(true);
-  /** A failure to load that is not the filter's fault. */
-  error = $state<string | null>(null);
-  /** The API's word on a filter it refuses, shown under the filter box. */
-  filterError = $state<string | null>(null);
-  /** The filter box's text; `appliedFilter` is what the rows answer. */
-  filter = $state("");
-  appliedFilter = $state("");
+export class RunsTableState extends ExperimentFilteredList<MlflowRun> {
   sort = $state<SortSpec>(DEFAULT_SORT);
-  pageSize = $state<number>(50);
-  pageIndex = $state(0);
-  nextToken = $state<string | null>(null);
-  #tokens: (string | undefined)[] = [undefined];
   readonly selected = new SvelteSet<string>();
   /** The user's own column choice; null until they change the defaults. */
   #chosen = $state<ColumnRef[] | null>(null);
   /** Keys seen on any page so far, so columns do not vanish when paging. */
   #seen = $state.raw<Record<ColumnKind, string[]>>({ param: [], metric: [], tag: [] });
-  #seq = 0;
 
   constructor(experimentId: string, params: URLSearchParams) {
-    this.experimentId = experimentId;
-    this.filter = this.appliedFilter = params.get("filter") ?? "";
+    super(experimentId, params, 50);
     const sort = params.get("sort");
     if (sort) this.sort = { target: sort, ascending: params.get("asc") === "1" };
     try {
@@ -91,92 +73,41 @@ export class RunsTableState {
     }
   }
 
-  get hasPrevious(): boolean {
-    return this.pageIndex > 0;
+  get runs(): MlflowRun[] {
+    return this.items;
   }
 
   get compareHref(): string {
     return `/experiments/${encodeURIComponent(this.experimentId)}/compare?runs=${[...this.selected].map(encodeURIComponent).join(",")}`;
   }
 
-  async loadExperiment(): Promise<void> {
-    try {
-      this.experiment = (await api.mlflow.experiments.get(this.experimentId)).experiment;
-      this.experimentError = null;
-    } catch (err) {
-      this.experimentError = err instanceof ApiClientError && err.status === 404 ? `Experiment ${this.experimentId} does not exist.` : errorMessage(err);
-    }
-  }
-
-  async load(): Promise<void> {
-    const seq = ++this.#seq;
-    this.loading = true;
-    try {
-      const page = await api.mlflow.runs.search({
-        experiment_ids: [this.experimentId],
-        filter: this.appliedFilter || undefined,
-        order_by: [`${this.sort.target} ${this.sort.ascending ? "ASC" : "DESC"}`],
-        max_results: this.pageSize,
-        page_token: this.#tokens[this.pageIndex],
-      });
-      if (seq !== this.#seq) return;
-      this.runs = page.runs ?? [];
-      this.nextToken = page.next_page_token ?? null;
-      this.#remember(this.runs);
-      this.error = this.filterError = null;
-    } catch (err) {
-      if (seq !== this.#seq) return;
-      this.runs = [];
-      this.nextToken = null;
-      // The filter and order_by are the only user text in the request: a 400 is about them.
-      if (err instanceof ApiClientError && err.status === 400) {
-        this.filterError = err.message;
-        this.error = null;
-      } else {
-        this.error = errorMessage(err);
-        this.filterError = null;
-      }
-    } finally {
-      if (seq === this.#seq) this.loading = false;
-    }
-  }
-
-  applyFilter(text: string = this.filter): Promise<void> {
-    this.filter = text;
-    this.appliedFilter = text.trim();
-    return this.#firstPage();
-  }
-
-  clearFilter(): Promise<void> {
-    return this.applyFilter("");
+  protected async fetchPage(pageToken: string | undefined, pageSize: number) {
+    const page = await api.mlflow.runs.search({
+      experiment_ids: [this.experimentId],
+      filter: this.appliedFilter || undefined,
+      order_by: [`${this.sort.target} ${this.sort.ascending ? "ASC" : "DESC"}`],
+      max_results: pageSize,
+      page_token: pageToken,
+    });
+    const runs = page.runs ?? [];
+    return {
+      items: runs,
+      nextToken: page.next_page_token,
+      settle: () => {
+        this.#remember(runs);
+        this.filterAccepted();
+      },
+    };
   }
 
   /** A click on a header: the same column flips direction; a new one starts with its natural order. */
   sortBy(target: string, naturalAscending: boolean): Promise<void> {
     this.sort = this.sort.target === target ? { target, ascending: !this.sort.ascending } : { target, ascending: naturalAscending };
-    return this.#firstPage();
+    return this.firstPage();
   }
 
   sortByColumn(column: ColumnRef): Promise<void> {
     return this.sortBy(orderByTarget(column), true);
-  }
-
-  setPageSize(size: number): Promise<void> {
-    this.pageSize = size;
-    return this.#firstPage();
-  }
-
-  next(): Promise<void> {
-    if (!this.nextToken) return Promise.resolve();
-    this.#tokens = [...this.#tokens.slice(0, this.pageIndex + 1), this.nextToken];
-    this.pageIndex += 1;
-    return this.load();
-  }
-
-  previous(): Promise<void> {
-    if (this.pageIndex === 0) return Promise.resolve();
-    this.pageIndex -= 1;
-    return this.load();
   }
 
   toggleSelected(runId: string): void {
@@ -193,13 +124,6 @@ export class RunsTableState {
 
   clearSelection(): void {
     this.selected.clear();
-  }
-
-  #firstPage(): Promise<void> {
-    this.#tokens = [undefined];
-    this.pageIndex = 0;
-    this.#syncUrl();
-    return this.load();
   }
 
   #remember(runs: MlflowRun[]): void {
@@ -220,13 +144,8 @@ export class RunsTableState {
     }
   }
 
-  #syncUrl(): void {
-    const url = new URL(window.location.href);
-    const set = (name: string, value: string | null) => (value ? url.searchParams.set(name, value) : url.searchParams.delete(name));
-    set("filter", this.appliedFilter || null);
+  protected sortInUrl() {
     const isDefault = this.sort.target === DEFAULT_SORT.target && this.sort.ascending === DEFAULT_SORT.ascending;
-    set("sort", isDefault ? null : this.sort.target);
-    set("asc", isDefault ? null : this.sort.ascending ? "1" : "0");
-    replaceState(url, {});
+    return isDefault ? null : { key: this.sort.target, ascending: this.sort.ascending };
   }
 }
