@@ -2,37 +2,15 @@
  * A trace's spans as the trace page shows them: OpenTelemetry protobuf JSON read into typed spans
  * (hex ids, decoded attribute values, MLflow's inputs/outputs/type), the parent/child tree, the rows
  * a collapsible tree shows, and the waterfall layout of each span against the trace's extent.
- * Times stay nanosecond BigInts: a float cannot hold epoch nanoseconds exactly. Pure: no imports, so
- * it runs in Node tests as it does in the app; the wire shapes below are the part of the API client's
- * OtelSpan this module reads.
+ * Times stay nanosecond BigInts: a float cannot hold epoch nanoseconds exactly. Pure: only type imports,
+ * so it runs in Node tests as it does in the app.
  */
 
-export type OtelAnyValue = {
-  string_value?: string;
-  bool_value?: boolean;
-  int_value?: string | number;
-  double_value?: number | string;
-  bytes_value?: string;
-  array_value?: { values?: OtelAnyValue[] };
-  kvlist_value?: { values?: OtelKeyValue[] };
-};
+export type { OtelAnyValue, OtelKeyValue } from "../api/trace-types";
+import type { OtelAnyValue, OtelKeyValue, OtelSpan } from "../api/trace-types";
 
-export interface OtelKeyValue {
-  key: string;
-  value?: OtelAnyValue;
-}
-
-export interface WireSpan {
-  span_id: string;
-  parent_span_id?: string;
-  name: string;
-  kind?: string;
-  start_time_unix_nano: string;
-  end_time_unix_nano?: string;
-  attributes?: OtelKeyValue[];
-  events?: { time_unix_nano: string; name: string; attributes?: OtelKeyValue[] }[];
-  status?: { code?: string; message?: string };
-}
+/** The part of a span this module reads. */
+export type WireSpan = Omit<OtelSpan, "trace_id">;
 
 /** The span attribute keys MLflow's client writes. */
 export const SPAN_KEYS = {
