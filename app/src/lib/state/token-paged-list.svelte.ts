@@ -17,6 +17,8 @@ export abstract class TokenPagedList<T> {
   pageSize = $state(25);
   pageIndex = $state(0);
   nextToken = $state<string | null>(null);
+  /** False until the first page has arrived (or failed): views wait for it before judging "empty". */
+  loadedOnce = $state(false);
   #tokens: (string | undefined)[] = [undefined];
   #seq = 0;
 
@@ -55,7 +57,10 @@ export abstract class TokenPagedList<T> {
       this.nextToken = null;
       this.error = this.failed(err) ? null : errorMessage(err);
     } finally {
-      if (seq === this.#seq) this.loading = false;
+      if (seq === this.#seq) {
+        this.loading = false;
+        this.loadedOnce = true;
+      }
     }
   }
 
