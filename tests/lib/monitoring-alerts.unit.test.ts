@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { evaluateRule, nextAttemptAt, parseSeries, seriesValue, formatSeries, type RuleState } from "../../worker/lib/monitoring/alerts";
+import { evaluateRule, nextAttemptAt, parseSeries, seriesValue, formatSeries, type RuleCondition, type RuleState } from "../../worker/lib/monitoring/alerts";
 
 const summary = {
   datasetDrift: true,
@@ -38,7 +38,7 @@ describe("series selectors", () => {
 });
 
 describe("rule evaluation", () => {
-  const rule = { operator: ">" as const, threshold: 0.5, forChecks: 3 };
+  const rule: RuleCondition = { operator: ">", threshold: 0.5, forChecks: 3 };
   const run = (values: (number | null)[], r = rule) => {
     let s: RuleState = { state: "ok", consecutive: 0 };
     return values.map((v) => {
