@@ -517,6 +517,7 @@ export class MonitoringService {
     const reader = this.deps.datasets;
     for (const m of monitors) {
       if (!isDue(m, at)) continue;
+      await this.store.setMonitorChecked(m.id, m.lastCheckedVersion, at);
       if (!reader) {
         out.push({ monitorId: m.id, outcome: "skipped: datasets not available" });
         continue;
@@ -557,10 +558,10 @@ export class MonitoringService {
   }
 }
 
-/** Due when the cron has a run between the last check (or creation) and now. */
+/** Due when the cron has a run after the last check (or the creation) and not after now. */
 export function isDue(m: Pick<Monitor, "schedule" | "lastCheckedAt" | "createdAt">, at: number): boolean {
   if (!m.schedule) return false;
-  const since = m.lastCheckedAt ?? m.createdAt - 60_000;
+  const since = m.lastCheckedAt ?? m.createdAt;
   const next = new Cron(m.schedule, { paused: true }).nextRun(new Date(since));
   return next !== null && next.getTime() <= at;
 }

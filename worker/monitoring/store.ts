@@ -298,7 +298,7 @@ export class MonitoringStore {
     return res.meta.changes > 0;
   }
 
-  async setMonitorChecked(id: string, version: string, at: number): Promise<void> {
+  async setMonitorChecked(id: string, version: string | null, at: number): Promise<void> {
     await this.db.update(monitors).set({ lastCheckedVersion: version, lastCheckedAt: at }).where(eq(monitors.id, id));
   }
 }
