@@ -4,6 +4,7 @@
  * Pure: no runtime imports.
  */
 import "./sampler";
+import "./grid";
 
 export {
   createSampler,
