@@ -8,6 +8,9 @@ import "./grid";
 
 export {
   createSampler,
+  currentTrial,
+  RELATIVE_PARAMS_ATTR,
+  RELATIVE_SPACE_ATTR,
   registerSampler,
   samplerTypes,
   SamplerConfigError,
