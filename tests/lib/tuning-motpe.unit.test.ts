@@ -231,7 +231,7 @@ describe("multi-objective TPE sampler", () => {
       randomTotal += hv(runStudy(createSampler({ type: "random" }, MIN2), seed, 60, zdt, space, MIN2));
     }
     expect(tpeTotal).toBeGreaterThan(randomTotal);
-  });
+  }, 120_000);
 
   it("is deterministic for a seed and its front is consistent with paretoFront", () => {
     const space = (_p: Record<string, ParamValue>, s: (n: string, d: Distribution) => ParamValue) => {
