@@ -24,6 +24,8 @@ import { TraceService } from "./traces/service";
 import { TraceStore } from "./traces/store";
 import { MonitoringService } from "./monitoring/service";
 import { MonitoringStore } from "./monitoring/store";
+import { TuningService } from "./tuning/service";
+import { StudyStore } from "./tuning/store";
 
 export interface Services {
   tokens: TokenService;
@@ -36,12 +38,14 @@ export interface Services {
   registry: RegistryService;
   traces: TraceService;
   monitoring: MonitoringService;
+  tuning: TuningService;
 }
 
 export function buildServices(env: WorkerBindings): Services {
   const db = createDb(env.DB);
   const tracking = new TrackingService(new TrackingStore(db));
   const loggedModels = new LoggedModelService(new LoggedModelStore(db), tracking);
+  const runLogger = new RunLogger(tracking, db);
   return {
     tokens: new TokenService(new TokenStore(db), env.TERN_ADMIN_TOKEN),
     system: new SystemService(new SystemStore(db), {
@@ -52,7 +56,7 @@ export function buildServices(env: WorkerBindings): Services {
     tracking,
     loggedModels,
     history: new MetricHistoryService(new MetricHistoryStore(db)),
-    runLogger: new RunLogger(tracking, db),
+    runLogger,
     artifacts: new ArtifactService(new ArtifactStore(env.BLOBS)),
     registry: new RegistryService(new RegistryStore(db), new TrackingStore(db), loggedModels),
     traces: new TraceService(new TraceStore(db), tracking),
@@ -62,5 +66,6 @@ export function buildServices(env: WorkerBindings): Services {
       pipelines: null,
       datasets: null,
     }),
+    tuning: new TuningService(env.STUDIES, new StudyStore(db), tracking, runLogger),
   };
 }
