@@ -138,7 +138,7 @@ export const tokenStorage = {
   },
 };
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   const token = tokenStorage.get();
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -161,7 +161,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 }
 
 const MLFLOW = "/ajax-api/2.0/mlflow";
-const query = (params: Record<string, string | number | undefined>) =>
+export const query = (params: Record<string, string | number | undefined>) =>
   new URLSearchParams(Object.entries(params).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)]]))).toString();
 
 export const api = {
