@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Trial } from "../../app/src/lib/api/tuning-types";
 import { alignPoints } from "../../app/src/lib/tuning/aligned";
 import { rampColor, valueColorer } from "../../app/src/lib/tuning/color-scale";
-import { contourGrid, interpolateIdw } from "../../app/src/lib/tuning/contour";
+import { cellEdges, contourGrid, interpolateIdw } from "../../app/src/lib/tuning/contour";
 import { empiricalDistribution, studyEdf } from "../../app/src/lib/tuning/edf";
 import { optimizationHistory } from "../../app/src/lib/tuning/history";
 import { learningCurves } from "../../app/src/lib/tuning/intermediate";
@@ -186,6 +186,15 @@ describe("contour interpolation", () => {
     const trials = [trial(0, { params: { o: "sgd", x: 0 }, distributions: dist, values: [1] }), trial(1, { params: { o: null, x: 1 }, distributions: dist, values: [2] })];
     expect(contourGrid(trials, "o", "x", 0, 5)!.xs).toEqual([0, 1, 2]);
     expect(contourGrid(trials.slice(0, 1), "o", "x")).toBeNull();
+  });
+});
+
+describe("contour cells", () => {
+  it("puts edges midway between grid points and half a step past the ends", () => {
+    expect(cellEdges([0, 1, 2], false)).toEqual([-0.5, 0.5, 1.5, 2.5]);
+    const log = cellEdges([1, 10, 100], true);
+    [0.1 ** 0.5, 10 ** 0.5, 10 ** 1.5, 10 ** 2.5].forEach((e, i) => expect(log[i]).toBeCloseTo(e, 9));
+    expect(cellEdges([3], false)).toEqual([2.5, 3.5]);
   });
 });
 

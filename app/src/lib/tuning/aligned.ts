@@ -25,3 +25,16 @@ export function alignPoints(groups: readonly (readonly PlotPoint[])[]): AlignedP
   rows.forEach((r, i) => (columns[r.group][i] = r.y));
   return { x: rows.map((r) => r.x), columns, labels: rows.map((r) => r.label) };
 }
+
+/** One drawn group of a study chart: its column of y values on the shared x, and how to draw it. */
+export interface PlotSeries {
+  label: string;
+  color: string;
+  y: (number | null)[];
+  style: "points" | "line" | "step" | "line+points";
+  width?: number;
+  pointSize?: number;
+  dash?: number[];
+  /** Left out of the hover readout and the key (e.g. one of many learning curves). */
+  quiet?: boolean;
+}

@@ -96,3 +96,19 @@ export function contourGrid(trials: readonly Trial[], xName: string, yName: stri
   const values = points.map((p) => p.value);
   return { xAxis, yAxis, xs, ys, z, points, min: Math.min(...values), max: Math.max(...values) };
 }
+
+/**
+ * The n + 1 edges of the cells centred on n ascending grid coordinates: midway between neighbours
+ * (geometric midpoints on a log axis) and half a step beyond the ends, so the cells tile the plot.
+ */
+export function cellEdges(grid: readonly number[], log: boolean): number[] {
+  const t = log ? Math.log10 : (v: number) => v;
+  const inv = log ? (v: number) => 10 ** v : (v: number) => v;
+  const g = grid.map(t);
+  if (g.length === 0) return [];
+  if (g.length === 1) return [inv(g[0] - 0.5), inv(g[0] + 0.5)];
+  const edges = [g[0] - (g[1] - g[0]) / 2];
+  for (let i = 1; i < g.length; i++) edges.push((g[i - 1] + g[i]) / 2);
+  edges.push(g[g.length - 1] + (g[g.length - 1] - g[g.length - 2]) / 2);
+  return edges.map(inv);
+}
