@@ -20,11 +20,13 @@ import { ARTIFACTS_PREFIX, artifactProxyRoutes, artifactUiRoutes } from "./mlflo
 import { otlpRoutes, traceV3Routes } from "./mlflow/trace-routes";
 import { systemRoutes } from "./system/routes";
 import { TRACKING_READ_ONLY_POSTS, trackingApiRoutes } from "./tracking/routes";
+import { TUNING_READ_ONLY_POSTS, tuningRoutes } from "./tuning/routes";
 import { recordTick } from "./system/jobs";
 import { dispatchScheduled, type JobRegistry } from "./system/scheduler";
 import { VERSION } from "./system/service";
 
 export { RateLimiterObject } from "./auth/rate-limiter-object";
+export { StudyObject } from "./tuning/study-object";
 
 const API_V1 = "/api/v1";
 /** A full log-batch (1000 metrics) is about 150 KB; leave room for long tag values. */
@@ -34,7 +36,7 @@ const MLFLOW_SERVER_VERSION = "3.4.0";
 // /health is MLflow's liveness probe, public there too; MLflow's /version needs read like the rest.
 const PUBLIC_PATHS = new Set([`${API_V1}/health`, `${API_V1}/openapi.json`, `${API_V1}/docs`, "/health"]);
 
-const READ_ONLY_POSTS = [...MLFLOW_READ_ONLY_POSTS, ...TRACKING_READ_ONLY_POSTS];
+const READ_ONLY_POSTS = [...MLFLOW_READ_ONLY_POSTS, ...TRACKING_READ_ONLY_POSTS, ...TUNING_READ_ONLY_POSTS];
 
 export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -60,6 +62,7 @@ app.use(`${API_V1}/*`, limitBody(), requireJsonBody());
 app.route(API_V1, systemRoutes);
 app.route(API_V1, authRoutes);
 app.route(API_V1, trackingApiRoutes);
+app.route(API_V1, tuningRoutes);
 
 // MLflow REST API 2.0 (the web UI's copy lives under /ajax-api).
 for (const prefix of ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"]) {

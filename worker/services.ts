@@ -22,6 +22,8 @@ import { RegistryService } from "./registry/service";
 import { RegistryStore } from "./registry/store";
 import { TraceService } from "./traces/service";
 import { TraceStore } from "./traces/store";
+import { TuningService } from "./tuning/service";
+import { StudyStore } from "./tuning/store";
 
 export interface Services {
   tokens: TokenService;
@@ -33,12 +35,14 @@ export interface Services {
   artifacts: ArtifactService;
   registry: RegistryService;
   traces: TraceService;
+  tuning: TuningService;
 }
 
 export function buildServices(env: WorkerBindings): Services {
   const db = createDb(env.DB);
   const tracking = new TrackingService(new TrackingStore(db));
   const loggedModels = new LoggedModelService(new LoggedModelStore(db), tracking);
+  const runLogger = new RunLogger(tracking, db);
   return {
     tokens: new TokenService(new TokenStore(db), env.TERN_ADMIN_TOKEN),
     system: new SystemService(new SystemStore(db), {
@@ -49,9 +53,10 @@ export function buildServices(env: WorkerBindings): Services {
     tracking,
     loggedModels,
     history: new MetricHistoryService(new MetricHistoryStore(db)),
-    runLogger: new RunLogger(tracking, db),
+    runLogger,
     artifacts: new ArtifactService(new ArtifactStore(env.BLOBS)),
     registry: new RegistryService(new RegistryStore(db), new TrackingStore(db), loggedModels),
     traces: new TraceService(new TraceStore(db), tracking),
+    tuning: new TuningService(env.STUDIES, new StudyStore(db), tracking, runLogger),
   };
 }

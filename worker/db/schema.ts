@@ -407,3 +407,37 @@ export const spans = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.traceId, t.spanId] })],
 );
+
+// ---------------------------------------------------------------------------------------------------------
+// Tuning: a searchable mirror of each study's summary. The study's Durable Object (StudyObject) holds the
+// trials and is the source of truth; this row is rewritten after each change so studies can be listed.
+
+export const studies = sqliteTable(
+  "studies",
+  {
+    /** 32 hex digits; also the name of the study's Durable Object. */
+    studyId: text("study_id").primaryKey(),
+    name: text("name").notNull(),
+    /** JSON array of "minimize" | "maximize". */
+    directions: text("directions").notNull(),
+    /** JSON: the sampler config, the pruner config (or null) and the heartbeat/retry settings. */
+    settings: text("settings").notNull(),
+    experimentId: text("experiment_id"),
+    /** JSON object of the study's user attrs. */
+    userAttrs: text("user_attrs").notNull().default("{}"),
+    nTrials: integer("n_trials").notNull().default(0),
+    nRunning: integer("n_running").notNull().default(0),
+    nComplete: integer("n_complete").notNull().default(0),
+    nPruned: integer("n_pruned").notNull().default(0),
+    nFail: integer("n_fail").notNull().default(0),
+    nWaiting: integer("n_waiting").notNull().default(0),
+    bestValue: real("best_value"),
+    /** JSON of the best trial (single objective), or null. */
+    bestTrial: text("best_trial"),
+    creationTime: integer("creation_time").notNull(),
+    lastUpdateTime: integer("last_update_time").notNull(),
+    /** The study object's change counter: a summary only replaces an older one. */
+    revision: integer("revision").notNull().default(0),
+  },
+  (t) => [uniqueIndex("studies_name").on(t.name), index("studies_creation_time").on(t.creationTime)],
+);

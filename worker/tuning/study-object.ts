@@ -1,0 +1,275 @@
+/**
+ * StudyObject: one Durable Object per tuning study. It owns the study's trials in its SQLite storage
+ * (trials with params, distributions and attrs; intermediate values; the persisted random stream and
+ * pruner state) and runs every ask, suggest, report and tell one at a time, so concurrent workers never
+ * share a trial number or lose a tell. The rules live in lib/tuning/study-state; this class loads that
+ * state once, calls it, and writes back what it says changed, in one transaction per call. Its alarm
+ * fails trials whose heartbeat went stale (and enqueues their retries).
+ */
+import type { Distribution, ParamValue } from "../lib/tuning/distributions";
+import type { PrunerState } from "../lib/tuning/pruners";
+import type { RngState } from "../lib/tuning/random";
+import type { JsonValue } from "../lib/tuning/sampler";
+import {
+  type StudyConfig,
+  type StudySummary,
+  type TellInput,
+  type TrialData,
+  type TrialJson,
+  StudyError,
+  type StudyErrorCode,
+  StudyState,
+  trialToJson,
+} from "../lib/tuning/study-state";
+import type { TrialState } from "../lib/tuning/distributions";
+import { createDb } from "../db/client";
+import { TernDurableObject } from "../system/durable-object";
+import { StudyStore } from "./store";
+
+export type StudyResult<T> = { ok: true; value: T } | { ok: false; error: { code: StudyErrorCode; message: string } };
+
+export interface StudyInfo {
+  config: StudyConfig;
+  summary: StudySummary;
+}
+
+const SCHEMA = [
+  "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+  `CREATE TABLE IF NOT EXISTS trials (
+     number INTEGER PRIMARY KEY, state TEXT NOT NULL, params TEXT NOT NULL, distributions TEXT NOT NULL,
+     objective_values TEXT, user_attrs TEXT NOT NULL, system_attrs TEXT NOT NULL, constraints TEXT,
+     start_time INTEGER, complete_time INTEGER, last_heartbeat_time INTEGER, run_id TEXT)`,
+  "CREATE TABLE IF NOT EXISTS intermediate_values (number INTEGER NOT NULL, step INTEGER NOT NULL, value REAL, PRIMARY KEY (number, step))",
+];
+
+interface TrialRow extends Record<string, SqlStorageValue> {
+  number: number;
+  state: string;
+  params: string;
+  distributions: string;
+  objective_values: string | null;
+  user_attrs: string;
+  system_attrs: string;
+  constraints: string | null;
+  start_time: number | null;
+  complete_time: number | null;
+  last_heartbeat_time: number | null;
+  run_id: string | null;
+}
+
+const parseOrNull = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
+
+export class StudyObject extends TernDurableObject {
+  private study: StudyState | null = null;
+
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => {
+      this.study = this.load();
+    });
+  }
+
+  private load(): StudyState | null {
+    const sql = this.ctx.storage.sql;
+    const exists = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
+    if (!exists) return null;
+    const meta = new Map(sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray().map((r) => [r.key, JSON.parse(r.value)]));
+    if (!meta.has("config")) return null;
+    const trials: TrialData[] = sql
+      .exec<TrialRow>("SELECT * FROM trials ORDER BY number")
+      .toArray()
+      .map((r) => ({
+        number: r.number,
+        state: r.state as TrialState,
+        params: JSON.parse(r.params),
+        distributions: JSON.parse(r.distributions),
+        values: parseOrNull<number[]>(r.objective_values),
+        intermediate: {},
+        userAttrs: JSON.parse(r.user_attrs),
+        systemAttrs: JSON.parse(r.system_attrs),
+        constraints: parseOrNull<number[]>(r.constraints),
+        startTime: r.start_time,
+        completeTime: r.complete_time,
+        lastHeartbeatTime: r.last_heartbeat_time,
+        runId: r.run_id,
+      }));
+    for (const r of sql.exec<{ number: number; step: number; value: number | null }>("SELECT number, step, value FROM intermediate_values")) {
+      const t = trials[r.number];
+      if (t) t.intermediate[r.step] = r.value;
+    }
+    return new StudyState(
+      meta.get("config") as StudyConfig,
+      trials,
+      meta.get("rng") as RngState,
+      (meta.get("pruner_state") ?? {}) as PrunerState,
+      Number(meta.get("revision") ?? 0),
+      Number(meta.get("last_update_time") ?? 0),
+    );
+  }
+
+  /** Write back what the last operation changed, atomically. */
+  private persist(study: StudyState): void {
+    const dirty = study.takeDirty();
+    const sql = this.ctx.storage.sql;
+    this.ctx.storage.transactionSync(() => {
+      const meta: [string, unknown][] = [
+        ["config", study.config],
+        ["rng", study.rngState],
+        ["pruner_state", study.prunerState],
+        ["revision", study.revision],
+        ["last_update_time", study.lastUpdateTime],
+      ];
+      for (const [key, value] of meta) sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, JSON.stringify(value));
+      for (const n of dirty.trials) {
+        const t = study.trials[n];
+        sql.exec(
+          `INSERT OR REPLACE INTO trials (number, state, params, distributions, objective_values, user_attrs, system_attrs,
+             constraints, start_time, complete_time, last_heartbeat_time, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          t.number,
+          t.state,
+          JSON.stringify(t.params),
+          JSON.stringify(t.distributions),
+          t.values === null ? null : JSON.stringify(t.values),
+          JSON.stringify(t.userAttrs),
+          JSON.stringify(t.systemAttrs),
+          t.constraints === null ? null : JSON.stringify(t.constraints),
+          t.startTime,
+          t.completeTime,
+          t.lastHeartbeatTime,
+          t.runId,
+        );
+      }
+      for (const r of dirty.reports) {
+        sql.exec("INSERT OR IGNORE INTO intermediate_values (number, step, value) VALUES (?, ?, ?)", r.number, r.step, r.value);
+      }
+    });
+  }
+
+  /**
+   * Runs one operation on the loaded study. Study rules answer with a StudyError, and the in-memory
+   * state is reloaded from storage after any failure so a half-applied change is never kept.
+   */
+  private run<T>(op: (study: StudyState) => T, write = true): StudyResult<T> {
+    const study = this.study;
+    if (!study) return { ok: false, error: { code: "RESOURCE_DOES_NOT_EXIST", message: "The study does not exist" } };
+    try {
+      const value = op(study);
+      if (write) this.persist(study);
+      return { ok: true, value };
+    } catch (err) {
+      this.study = this.load();
+      if (err instanceof StudyError) return { ok: false, error: { code: err.code, message: err.message } };
+      throw err;
+    }
+  }
+
+  private async scheduleStaleCheck(): Promise<void> {
+    const due = this.study?.nextStaleCheck() ?? null;
+    if (due === null) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > due) await this.ctx.storage.setAlarm(due);
+  }
+
+  private info(study: StudyState): StudyInfo {
+    return { config: study.config, summary: study.summary() };
+  }
+
+  /** Creates the study; false when this object already holds one. */
+  async init(config: StudyConfig, randomSeed: number): Promise<boolean> {
+    if (this.study) return false;
+    const sql = this.ctx.storage.sql;
+    for (const statement of SCHEMA) sql.exec(statement);
+    const study = StudyState.create(config, randomSeed);
+    this.persist(study);
+    this.study = study;
+    return true;
+  }
+
+  async getInfo(): Promise<StudyResult<StudyInfo>> {
+    return this.run((s) => this.info(s), false);
+  }
+
+  async setStudyUserAttrs(attrs: Record<string, JsonValue>): Promise<StudyResult<StudyInfo>> {
+    return this.run((s) => {
+      s.setStudyUserAttrs(attrs, Date.now());
+      return this.info(s);
+    });
+  }
+
+  async ask(space: Record<string, Distribution> | null): Promise<StudyResult<{ trial: TrialJson; info: StudyInfo }>> {
+    const result = this.run((s) => {
+      const now = Date.now();
+      s.failStale(now);
+      const t = s.ask(space, now);
+      return { trial: trialToJson(t), info: this.info(s) };
+    });
+    if (result.ok) await this.scheduleStaleCheck();
+    return result;
+  }
+
+  async suggest(number: number, name: string, distribution: Distribution): Promise<StudyResult<ParamValue>> {
+    return this.run((s) => s.suggest(number, name, distribution, Date.now()));
+  }
+
+  async report(number: number, step: number, value: number): Promise<StudyResult<boolean>> {
+    return this.run((s) => s.report(number, step, value, Date.now()));
+  }
+
+  async tell(number: number, input: TellInput): Promise<StudyResult<{ trial: TrialJson; info: StudyInfo }>> {
+    return this.run((s) => ({ trial: trialToJson(s.tell(number, input, Date.now())), info: this.info(s) }));
+  }
+
+  async heartbeat(number: number): Promise<StudyResult<null>> {
+    const result = this.run((s) => {
+      s.heartbeat(number, Date.now());
+      return null;
+    });
+    if (result.ok) await this.scheduleStaleCheck();
+    return result;
+  }
+
+  async enqueue(params: Record<string, ParamValue>, userAttrs: Record<string, JsonValue>): Promise<StudyResult<{ trial: TrialJson; info: StudyInfo }>> {
+    return this.run((s) => ({ trial: trialToJson(s.enqueue(params, userAttrs, Date.now())), info: this.info(s) }));
+  }
+
+  async setTrialUserAttrs(number: number, attrs: Record<string, JsonValue>): Promise<StudyResult<TrialJson>> {
+    return this.run((s) => trialToJson(s.setTrialUserAttrs(number, attrs, Date.now())));
+  }
+
+  async setRunId(number: number, runId: string): Promise<StudyResult<TrialJson>> {
+    return this.run((s) => {
+      s.setRunId(number, runId);
+      return trialToJson(s.trial(number));
+    });
+  }
+
+  async getTrial(number: number): Promise<StudyResult<TrialJson>> {
+    return this.run((s) => trialToJson(s.trial(number)), false);
+  }
+
+  /** Trials in number order, optionally only some states, from `offset`. */
+  async listTrials(states: TrialState[] | null, offset: number, limit: number): Promise<StudyResult<{ trials: TrialJson[]; more: boolean }>> {
+    return this.run((s) => {
+      const matching = states ? s.trials.filter((t) => states.includes(t.state)) : s.trials;
+      return { trials: matching.slice(offset, offset + limit).map(trialToJson), more: matching.length > offset + limit };
+    }, false);
+  }
+
+  async bestTrials(): Promise<StudyResult<TrialJson[]>> {
+    return this.run((s) => s.bestTrials().map(trialToJson), false);
+  }
+
+  /** Removes everything this object stored. */
+  async destroy(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.study = null;
+  }
+
+  override async alarm(): Promise<void> {
+    const result = this.run((s) => (s.failStale(Date.now()).length ? this.info(s) : null));
+    // No Worker call follows an alarm, so the object mirrors its own summary this time.
+    if (result.ok && result.value) await new StudyStore(createDb(this.env.DB)).mirrorSummary(result.value.config.studyId, result.value);
+    await this.scheduleStaleCheck();
+  }
+}
