@@ -2,6 +2,7 @@
  * The tuning pillar's part of the API client: studies, their trials, the best trials (the Pareto
  * front for multi-objective studies) and parameter importances, with the wire shapes they come in.
  */
+import { quoteFilterValue } from "$lib/state/run-fields";
 import { query, request } from "./client";
 import type { ParamImportance, Study, Trial } from "./tuning-types";
 
@@ -12,8 +13,8 @@ const studyPath = (id: string) => `${BASE}/${encodeURIComponent(id)}`;
 /** The API's page size cap; a study page reads every trial in pages this large. */
 const TRIAL_PAGE = 1000;
 
-/** The list filter for names containing `text` (a LIKE pattern; quotes doubled as the filter grammar wants). */
-export const nameFilter = (text: string): string => `name LIKE '%${text.replaceAll("'", "''")}%'`;
+/** The list filter for names containing `text`, case-insensitively (the search grammar's ILIKE). */
+export const nameFilter = (text: string): string => `name ILIKE ${quoteFilterValue(`%${text}%`)}`;
 
 export const tuningApi = {
   studies: {
