@@ -6,10 +6,19 @@
  * stores on that trial and hands back next time (as Optuna's samplers keep state in trial system_attrs).
  * Pure: no runtime imports.
  */
-import type { Distribution, ParamValue, StudyDirection } from "./distributions";
+import { type Distribution, type ParamValue, type StudyDirection, parseDistribution } from "./distributions";
 import type { Rng } from "./random";
 import { sampleRandom } from "./random";
-import { type TpeOptions, type TrialRecord, defaultGamma, hyperoptGamma, sampleSearchSpace, sampleTpe } from "./tpe";
+import {
+  type RelativeSample,
+  type TpeOptions,
+  type TrialRecord,
+  defaultGamma,
+  hyperoptGamma,
+  sampleSearchSpace,
+  sampleTpeParam,
+  sampleTpeRelativeAtStart,
+} from "./tpe";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -117,6 +126,7 @@ const TPE_OPTIONS = [
   "multivariate",
   "constant_liar",
   "gamma",
+  "group",
 ] as const;
 
 function parseTpeOptions(options: Readonly<Record<string, unknown>>): Partial<TpeOptions> {
@@ -150,6 +160,7 @@ function parseTpeOptions(options: Readonly<Record<string, unknown>>): Partial<Tp
     ["consider_endpoints", "considerEndpoints"],
     ["multivariate", "multivariate"],
     ["constant_liar", "constantLiar"],
+    ["group", "group"],
   ] as const) {
     const v = bool(key);
     if (v !== undefined) out[field] = v;
@@ -159,17 +170,52 @@ function parseTpeOptions(options: Readonly<Record<string, unknown>>): Partial<Tp
     else if (options.gamma === "hyperopt") out.gamma = hyperoptGamma;
     else throw new SamplerConfigError("sampler.gamma must be \"default\" or \"hyperopt\"");
   }
+  if (out.group && !out.multivariate) throw new SamplerConfigError("sampler.group requires sampler.multivariate = true");
+  return out;
+}
+
+/** The trial being sampled, as the study passed it in. */
+export function currentTrial(ctx: SamplerContext): StudyTrial | undefined {
+  return ctx.trials.find((t) => t.number === ctx.trialNumber);
+}
+
+/** System attrs under which a sampler keeps the joint ("relative") sample drawn when a trial started. */
+export const RELATIVE_PARAMS_ATTR = "relative_params";
+export const RELATIVE_SPACE_ATTR = "relative_search_space";
+
+export function relativeAttrs(relative: RelativeSample): Record<string, JsonValue> {
+  if (Object.keys(relative.params).length === 0) return {};
+  return {
+    [RELATIVE_PARAMS_ATTR]: { ...relative.params },
+    [RELATIVE_SPACE_ATTR]: JSON.parse(JSON.stringify(relative.space)) as JsonValue,
+  };
+}
+
+/** The relative sample stored on the trial being sampled (empty when there is none or it is unreadable). */
+export function storedRelative(ctx: SamplerContext): RelativeSample {
+  const attrs = currentTrial(ctx)?.systemAttrs ?? {};
+  const params = attrs[RELATIVE_PARAMS_ATTR];
+  const space = attrs[RELATIVE_SPACE_ATTR];
+  const out: RelativeSample = { params: {}, space: {} };
+  if (typeof params !== "object" || params === null || Array.isArray(params)) return out;
+  if (typeof space !== "object" || space === null || Array.isArray(space)) return out;
+  for (const [name, value] of Object.entries(params)) {
+    try {
+      out.space[name] = parseDistribution(space[name]).distribution;
+      out.params[name] = value as ParamValue;
+    } catch {
+      // A stored entry that no longer parses is ignored: the parameter is sampled independently.
+    }
+  }
   return out;
 }
 
 registerSampler("tpe", (options, directions) => {
   const tpeOptions = parseTpeOptions(options);
-  if (directions.length !== 1) {
-    throw new SamplerConfigError("The tpe sampler here handles one objective; multi-objective TPE is not registered yet");
-  }
+  if (directions.length === 0) throw new SamplerConfigError("The tpe sampler needs at least one direction");
   const input = (ctx: SamplerContext) => ({
     trials: ctx.trials,
-    direction: ctx.directions[0],
+    direction: directions,
     options: tpeOptions,
     rng: ctx.rng,
     trialNumber: ctx.trialNumber,
@@ -177,10 +223,15 @@ registerSampler("tpe", (options, directions) => {
   return {
     type: "tpe",
     sampleSearchSpace(ctx, space) {
-      return { params: sampleSearchSpace({ ...input(ctx), searchSpace: space }) };
+      // The joint sample is drawn once, when the trial starts, and kept on it for define-by-run suggestions.
+      const existing = storedRelative(ctx);
+      const relative = Object.keys(existing.params).length > 0 ? existing : sampleTpeRelativeAtStart(input(ctx));
+      const params = sampleSearchSpace({ ...input(ctx), searchSpace: space, relative });
+      const systemAttrs = relative === existing ? {} : relativeAttrs(relative);
+      return Object.keys(systemAttrs).length > 0 ? { params, systemAttrs } : { params };
     },
     sampleOne(ctx, name, distribution) {
-      return { value: sampleTpe({ ...input(ctx), paramName: name, distribution }) };
+      return { value: sampleTpeParam({ ...input(ctx), paramName: name, distribution, relative: storedRelative(ctx) }) };
     },
   };
 });

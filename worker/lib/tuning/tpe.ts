@@ -4,7 +4,12 @@
  * Parzen mixtures of truncated normals in the transformed space (plus the prior component and the magic
  * clip), the categorical kernel, 24 candidates drawn from l(x) and scored by log l(x) − log g(x).
  * Univariate by default, with Optuna 4.x's multivariate option (one joint mixture over the intersection
- * search space, Scott-like bandwidths) and the constant-liar option for parallel workers.
+ * search space, Scott-like bandwidths), its `group` option (one joint mixture per group of parameters that
+ * always occur together, for conditional spaces) and the constant-liar option for parallel workers.
+ * Multi-objective (MOTPE as in Optuna 4.x): the below set is filled by non-domination rank and the last
+ * rank is cut by greedy hypervolume subset selection; below observations are weighted by their hypervolume
+ * contributions. Constraints (Optuna's constraints_func semantics): once trials carry constraint values,
+ * infeasible trials rank after every feasible one, by total violation.
  * The module is pure: trials come in as plain records, randomness through the Rng passed in.
  */
 import {
@@ -24,6 +29,14 @@ import {
   transformedBounds,
 } from "./distributions";
 import { logGaussMass, normLogPdf, truncNormPpf } from "./normal";
+import {
+  greedyHypervolumeSubset,
+  hypervolumeContributions,
+  motpeReferencePoint,
+  nonDominatedRanks,
+  toLosses,
+  violation,
+} from "./pareto";
 import { type Rng, sampleRandom } from "./random";
 
 /** What the sampler needs to know about a trial. */
@@ -32,6 +45,10 @@ export interface TrialRecord {
   state: TrialState;
   /** Objective value of a COMPLETE trial. */
   value?: number | null;
+  /** All objective values of a COMPLETE trial (multi-objective); `value` is used when absent. */
+  values?: readonly number[] | null;
+  /** Constraint values (feasible when every value ≤ 0), as Optuna's constraints_func returns them. */
+  constraints?: readonly number[] | null;
   /**
    * External parameter values. For a RUNNING trial under the constant liar this should include every value
    * already decided for it (also the ones sampled jointly at its start), as Optuna shares them between workers.
@@ -59,6 +76,8 @@ export interface TpeOptions {
   multivariate: boolean;
   /** Put other RUNNING trials into the "above" set so parallel workers spread out. */
   constantLiar: boolean;
+  /** With `multivariate`: one joint sample per group of always co-occurring parameters. */
+  group: boolean;
 }
 
 /** γ(n) = min(⌈0.1·n⌉, 25). */
@@ -93,12 +112,14 @@ export const DEFAULT_TPE_OPTIONS: Readonly<TpeOptions> = Object.freeze({
   considerEndpoints: false,
   multivariate: false,
   constantLiar: false,
+  group: false,
 });
 
 function resolveOptions(options: Partial<TpeOptions> | undefined): TpeOptions {
   const o = { ...DEFAULT_TPE_OPTIONS, ...options };
   if (!(o.priorWeight >= 0)) throw new RangeError(`priorWeight must be non-negative, got ${o.priorWeight}`);
   if (!(o.nEiCandidates >= 1)) throw new RangeError(`nEiCandidates must be at least 1, got ${o.nEiCandidates}`);
+  if (o.group && !o.multivariate) throw new RangeError("group requires multivariate");
   return o;
 }
 
@@ -206,6 +227,8 @@ export function buildParzenEstimator(
   observations: Readonly<Record<string, number[]>>,
   searchSpace: Readonly<Record<string, Distribution>>,
   params: ParzenParameters,
+  /** Observation weights to use instead of `params.weights(n)` (MOTPE's hypervolume-contribution weights). */
+  predeterminedWeights?: readonly number[],
 ): ParzenEstimator {
   const names = Object.keys(searchSpace);
   const n = names.length > 0 ? (observations[names[0]]?.length ?? 0) : 0;
@@ -213,7 +236,7 @@ export function buildParzenEstimator(
   if (n === 0) {
     weights = [1];
   } else {
-    weights = checkWeights(params.weights(n), n);
+    weights = checkWeights(predeterminedWeights ? [...predeterminedWeights] : params.weights(n), n);
     weights.push(params.priorWeight);
   }
   const total = weights.reduce((a, b) => a + b, 0);
@@ -341,35 +364,160 @@ function completeKey(t: TrialRecord, direction: StudyDirection): number {
   return direction === "minimize" ? v : -v;
 }
 
+/** Directions of the study: a single direction or the list. */
+function directionList(direction: StudyDirection | readonly StudyDirection[]): readonly StudyDirection[] {
+  return typeof direction === "string" ? [direction] : direction;
+}
+
+/** Loss vector of a COMPLETE trial (maximised objectives negated); NaN/missing values rank last (+∞). */
+function lossesOf(t: TrialRecord, directions: readonly StudyDirection[]): number[] {
+  const raw = t.values ?? (t.value === undefined || t.value === null ? null : [t.value]);
+  if (!raw || raw.length !== directions.length) return directions.map(() => Infinity);
+  return toLosses(raw, directions).map((v) => (Number.isNaN(v) ? Infinity : v));
+}
+
 /**
- * Split the finished (and, under the constant liar, running) trials into "below" (the best γ) and "above":
- * COMPLETE trials by value, then PRUNED ones by (−last step, last value), then RUNNING ones always above.
+ * Optuna's infeasibility score: the total violation Σ max(c, 0), or +∞ for a trial without constraint
+ * values (a running one, or one told without them) — such trials rank after every scored one.
+ */
+export function infeasibleScore(t: TrialRecord): number {
+  if (!t.constraints) return Infinity;
+  return violation(t.constraints);
+}
+
+/** Whether constraint handling is on: as soon as one finished trial carries constraint values. */
+export function constraintsEnabled(trials: readonly TrialRecord[]): boolean {
+  return trials.some((t) => (t.state === "COMPLETE" || t.state === "PRUNED") && t.constraints != null);
+}
+
+/** MOTPE's below set among COMPLETE trials: whole non-domination layers, the last one cut by HSSP. */
+function splitCompleteMulti(
+  complete: TrialRecord[],
+  nBelow: number,
+  directions: readonly StudyDirection[],
+): { below: TrialRecord[]; above: TrialRecord[] } {
+  if (nBelow <= 0) return { below: [], above: complete.slice() };
+  if (nBelow >= complete.length) return { below: complete.slice(), above: [] };
+  const losses = complete.map((t) => lossesOf(t, directions));
+  const ranks = nonDominatedRanks(
+    losses.map((values) => ({ values })),
+    directions.map(() => "minimize" as const),
+  );
+  const chosen = new Set<number>();
+  let rank = 0;
+  for (;;) {
+    const layer = ranks.flatMap((r, i) => (r === rank ? [i] : []));
+    if (layer.length === 0) break;
+    if (chosen.size + layer.length <= nBelow) {
+      for (const i of layer) chosen.add(i);
+      rank++;
+      continue;
+    }
+    const need = nBelow - chosen.size;
+    if (need > 0) {
+      const pts = layer.map((i) => losses[i]);
+      const picked = greedyHypervolumeSubset(pts, need, motpeReferencePoint(pts));
+      for (const j of picked) chosen.add(layer[j]);
+    }
+    break;
+  }
+  return {
+    below: complete.filter((_, i) => chosen.has(i)),
+    above: complete.filter((_, i) => !chosen.has(i)),
+  };
+}
+
+/**
+ * Split the finished (and, under the constant liar, running) trials into "below" (the best γ) and "above",
+ * as Optuna 4.x does: with constraints on, infeasible trials are set apart first; below is filled by the
+ * best COMPLETE trials (by value; multi-objective: by non-domination rank, then hypervolume subset
+ * selection), then PRUNED ones by (−last step, last value) (single objective only; multi-objective pruned
+ * trials always go above), then infeasible ones by violation; RUNNING trials always go above.
  * Ties keep their input order; both halves come back in trial-number order.
  */
 export function splitTrials(
   trials: readonly TrialRecord[],
   nBelow: number,
-  direction: StudyDirection,
+  direction: StudyDirection | readonly StudyDirection[],
+  options: { constraints?: boolean } = {},
 ): { below: TrialRecord[]; above: TrialRecord[] } {
-  const complete = trials.filter((t) => t.state === "COMPLETE");
-  const pruned = trials.filter((t) => t.state === "PRUNED");
-  const running = trials.filter((t) => t.state === "RUNNING");
-  const sortedComplete = complete
-    .map((t, i) => ({ t, i, key: completeKey(t, direction) }))
-    .sort((a, b) => a.key - b.key || a.i - b.i)
-    .map((e) => e.t);
-  const sortedPruned = pruned
-    .map((t, i) => ({ t, i, key: prunedKey(t, direction) }))
-    .sort((a, b) => a.key[0] - b.key[0] || cmp(a.key[1], b.key[1]) || a.i - b.i)
-    .map((e) => e.t);
+  const directions = directionList(direction);
+  const multi = directions.length > 1;
+  const infeasible: { t: TrialRecord; score: number; i: number }[] = [];
+  const complete: TrialRecord[] = [];
+  const pruned: TrialRecord[] = [];
+  const running: TrialRecord[] = [];
+  trials.forEach((t, i) => {
+    const score = options.constraints ? infeasibleScore(t) : 0;
+    if (score > 0) infeasible.push({ t, score, i });
+    else if (t.state === "COMPLETE") complete.push(t);
+    else if (t.state === "RUNNING") running.push(t);
+    else if (t.state === "PRUNED") pruned.push(t);
+  });
   let rest = Math.max(0, nBelow);
-  const nComplete = Math.min(rest, sortedComplete.length);
-  rest -= nComplete;
-  const nPruned = Math.min(rest, sortedPruned.length);
-  const below = [...sortedComplete.slice(0, nComplete), ...sortedPruned.slice(0, nPruned)];
-  const above = [...sortedComplete.slice(nComplete), ...sortedPruned.slice(nPruned), ...running];
+  let belowComplete: TrialRecord[];
+  let aboveComplete: TrialRecord[];
+  if (multi) {
+    ({ below: belowComplete, above: aboveComplete } = splitCompleteMulti(complete, rest, directions));
+  } else {
+    const sorted = complete
+      .map((t, i) => ({ t, i, key: completeKey(t, directions[0]) }))
+      .sort((a, b) => cmp(a.key, b.key) || a.i - b.i)
+      .map((e) => e.t);
+    const k = Math.min(rest, sorted.length);
+    belowComplete = sorted.slice(0, k);
+    aboveComplete = sorted.slice(k);
+  }
+  rest -= belowComplete.length;
+  let belowPruned: TrialRecord[] = [];
+  let abovePruned: TrialRecord[] = pruned;
+  if (!multi) {
+    const sorted = pruned
+      .map((t, i) => ({ t, i, key: prunedKey(t, directions[0]) }))
+      .sort((a, b) => cmp(a.key[0], b.key[0]) || cmp(a.key[1], b.key[1]) || a.i - b.i)
+      .map((e) => e.t);
+    const k = Math.min(rest, sorted.length);
+    belowPruned = sorted.slice(0, k);
+    abovePruned = sorted.slice(k);
+  }
+  rest -= belowPruned.length;
+  const sortedInfeasible = infeasible.sort((a, b) => cmp(a.score, b.score) || a.i - b.i).map((e) => e.t);
+  const k = Math.min(rest, sortedInfeasible.length);
+  const below = [...belowComplete, ...belowPruned, ...sortedInfeasible.slice(0, k)];
+  const above = [...aboveComplete, ...abovePruned, ...sortedInfeasible.slice(k), ...running];
   const byNumber = (a: TrialRecord, b: TrialRecord) => a.number - b.number;
   return { below: below.sort(byNumber), above: above.sort(byNumber) };
+}
+
+const EPS = 1e-12;
+
+/**
+ * MOTPE's weights of the below observations (in the order given): each feasible trial's hypervolume
+ * contribution among the feasible below trials, relative to the largest, floored at EPS; infeasible trials
+ * get EPS; a single feasible trial gets 1.
+ */
+export function motpeBelowWeights(
+  below: readonly TrialRecord[],
+  directions: readonly StudyDirection[],
+  constraints: boolean,
+): number[] {
+  const feasible = below.map((t) => !constraints || infeasibleScore(t) === 0);
+  const idx = feasible.flatMap((f, i) => (f && below[i].state === "COMPLETE" ? [i] : []));
+  const weights = new Array<number>(below.length).fill(EPS);
+  if (idx.length === 1) weights[idx[0]] = 1;
+  if (idx.length > 1) {
+    const losses = idx.map((i) => lossesOf(below[i], directions));
+    if (losses.some((p) => p.some((v) => !Number.isFinite(v)))) {
+      for (const i of idx) weights[i] = 1;
+      return weights;
+    }
+    const contributions = hypervolumeContributions(losses, motpeReferencePoint(losses));
+    const max = Math.max(EPS, ...contributions);
+    idx.forEach((i, j) => {
+      weights[i] = Math.max(contributions[j] / max, EPS);
+    });
+  }
+  return weights;
 }
 
 function cmp(a: number, b: number): number {
@@ -382,7 +530,8 @@ function cmp(a: number, b: number): number {
 export interface TpeInput {
   /** All trials of the study (any state); the one being sampled may be among them. */
   trials: readonly TrialRecord[];
-  direction: StudyDirection;
+  /** The study direction, or one per objective (multi-objective TPE). */
+  direction: StudyDirection | readonly StudyDirection[];
   options?: Partial<TpeOptions>;
   rng: Rng;
   /** Number of the trial being sampled; excluded from the constant liar's running trials. */
@@ -393,17 +542,20 @@ function finishedCount(trials: readonly TrialRecord[]): number {
   return trials.filter((t) => t.state === "COMPLETE" || t.state === "PRUNED").length;
 }
 
+/** Observations of the trials that hold every parameter of the space, and which trials those were. */
 function observationsOf(
   trials: readonly TrialRecord[],
   searchSpace: Readonly<Record<string, Distribution>>,
-): Record<string, number[]> {
+): { obs: Record<string, number[]>; kept: number[] } {
   const names = Object.keys(searchSpace);
   const obs: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, [] as number[]]));
-  for (const t of trials) {
-    if (!names.every((n) => Object.prototype.hasOwnProperty.call(t.params, n))) continue;
+  const kept: number[] = [];
+  trials.forEach((t, i) => {
+    if (!names.every((n) => Object.prototype.hasOwnProperty.call(t.params, n))) return;
     for (const n of names) obs[n].push(toInternal(searchSpace[n], t.params[n]));
-  }
-  return obs;
+    kept.push(i);
+  });
+  return { obs, kept };
 }
 
 function tpeJoint(
@@ -411,12 +563,14 @@ function tpeJoint(
   o: TpeOptions,
   searchSpace: Readonly<Record<string, Distribution>>,
 ): Record<string, ParamValue> {
+  const directions = directionList(input.direction);
   const states: TrialState[] = o.constantLiar ? ["COMPLETE", "PRUNED", "RUNNING"] : ["COMPLETE", "PRUNED"];
   const considered = input.trials.filter(
     (t) => states.includes(t.state) && !(t.state === "RUNNING" && t.number === input.trialNumber),
   );
   const n = considered.filter((t) => t.state !== "RUNNING").length;
-  const { below, above } = splitTrials(considered, o.gamma(n), input.direction);
+  const constraints = constraintsEnabled(input.trials);
+  const { below, above } = splitTrials(considered, o.gamma(n), directions, { constraints });
   const params: ParzenParameters = {
     priorWeight: o.priorWeight,
     considerMagicClip: o.considerMagicClip,
@@ -424,8 +578,14 @@ function tpeJoint(
     weights: o.weights,
     multivariate: o.multivariate,
   };
-  const l = buildParzenEstimator(observationsOf(below, searchSpace), searchSpace, params);
-  const g = buildParzenEstimator(observationsOf(above, searchSpace), searchSpace, params);
+  const belowObs = observationsOf(below, searchSpace);
+  let belowWeights: number[] | undefined;
+  if (directions.length > 1) {
+    const all = motpeBelowWeights(below, directions, constraints);
+    belowWeights = belowObs.kept.map((i) => all[i]);
+  }
+  const l = buildParzenEstimator(belowObs.obs, searchSpace, params, belowWeights);
+  const g = buildParzenEstimator(observationsOf(above, searchSpace).obs, searchSpace, params);
   const candidates = sampleParzen(l, input.rng, o.nEiCandidates);
   const ll = logPdfParzen(l, candidates);
   const lg = logPdfParzen(g, candidates);
@@ -482,6 +642,40 @@ export function inferRelativeSearchSpace(trials: readonly TrialRecord[]): Record
   return out;
 }
 
+/**
+ * Optuna's group-decomposed search space over the COMPLETE and PRUNED trials: the finest partition of the
+ * parameter names in which every trial's parameter set is a union of parts, so each part is a set of
+ * parameters that always occur together. A part keeps the distribution of the parameter's first
+ * occurrence; parts are in order of appearance, each sorted by name, single-valued distributions dropped.
+ */
+export function groupDecomposedSearchSpace(trials: readonly TrialRecord[]): Record<string, Distribution>[] {
+  let groups: Record<string, Distribution>[] = [];
+  for (const t of trials) {
+    if (t.state !== "COMPLETE" && t.state !== "PRUNED") continue;
+    const remaining = new Set(Object.keys(t.distributions));
+    const next: Record<string, Distribution>[] = [];
+    for (const g of groups) {
+      const inside: Record<string, Distribution> = {};
+      const outside: Record<string, Distribution> = {};
+      for (const [name, d] of Object.entries(g)) {
+        if (remaining.has(name)) inside[name] = d;
+        else outside[name] = d;
+      }
+      next.push(inside, outside);
+      for (const name of Object.keys(g)) remaining.delete(name);
+    }
+    next.push(Object.fromEntries([...remaining].map((name) => [name, t.distributions[name]])));
+    groups = next.filter((g) => Object.keys(g).length > 0);
+  }
+  return groups
+    .map((g) => {
+      const out: Record<string, Distribution> = {};
+      for (const name of Object.keys(g).sort()) if (!isSingle(g[name])) out[name] = g[name];
+      return out;
+    })
+    .filter((g) => Object.keys(g).length > 0);
+}
+
 /** Optuna's TPESampler.sample_relative: a joint sample of the relative search space ({} during startup). */
 export function sampleTpeRelative(
   input: TpeInput & { searchSpace: Readonly<Record<string, Distribution>> },
@@ -492,31 +686,63 @@ export function sampleTpeRelative(
   return tpeJoint(input, o, input.searchSpace);
 }
 
+/** The relative sample of a new trial and the space it was drawn from (both empty unless multivariate). */
+export interface RelativeSample {
+  params: Record<string, ParamValue>;
+  space: Record<string, Distribution>;
+}
+
+/**
+ * What Optuna computes when a trial starts: with `multivariate`, one joint sample of the intersection
+ * search space; with `group` too, one joint sample per group. Parameters outside it are sampled later,
+ * independently, when they are asked for.
+ */
+export function sampleTpeRelativeAtStart(input: TpeInput): RelativeSample {
+  const o = resolveOptions(input.options);
+  if (!o.multivariate) return { params: {}, space: {} };
+  const spaces = o.group ? groupDecomposedSearchSpace(input.trials) : [inferRelativeSearchSpace(input.trials)];
+  const params: Record<string, ParamValue> = {};
+  const space: Record<string, Distribution> = {};
+  for (const s of spaces) {
+    const p = sampleTpeRelative({ ...input, searchSpace: s });
+    for (const name of Object.keys(p)) {
+      params[name] = p[name];
+      space[name] = s[name];
+    }
+  }
+  return { params, space };
+}
+
+/**
+ * A parameter's value for a trial that already has a relative sample: the relative value when the
+ * requested distribution is compatible with the one it was drawn from and contains it (Optuna's rule),
+ * otherwise an independent TPE sample.
+ */
+export function sampleTpeParam(
+  input: TpeInput & { paramName: string; distribution: Distribution; relative: RelativeSample },
+): ParamValue {
+  const { paramName: name, distribution: d, relative } = input;
+  if (isSingle(d)) return singleValue(d);
+  if (name in relative.params && relative.space[name] && compatible(relative.space[name], d) && contains(d, relative.params[name])) {
+    return relative.params[name];
+  }
+  return sampleTpe(input);
+}
+
 /**
  * Sample every parameter of `searchSpace` for a new trial, as an Optuna trial asking for these
  * distributions in this order would: single-valued distributions give their value; with `multivariate`,
- * parameters of the relative (intersection) search space come from one joint TPE sample when the requested
- * distribution is compatible and contains the value; everything else is sampled independently.
+ * parameters of the relative (intersection, or per-group) search space come from the joint TPE sample when
+ * the requested distribution is compatible and contains the value; everything else is sampled independently.
+ * Pass `relative` when it was already drawn at the trial's start.
  */
 export function sampleSearchSpace(
-  input: TpeInput & { searchSpace: Readonly<Record<string, Distribution>> },
+  input: TpeInput & { searchSpace: Readonly<Record<string, Distribution>>; relative?: RelativeSample },
 ): Record<string, ParamValue> {
-  const o = resolveOptions(input.options);
-  let relative: Record<string, ParamValue> = {};
-  let relativeSpace: Record<string, Distribution> = {};
-  if (o.multivariate) {
-    relativeSpace = inferRelativeSearchSpace(input.trials);
-    relative = sampleTpeRelative({ ...input, searchSpace: relativeSpace });
-  }
+  const relative = input.relative ?? sampleTpeRelativeAtStart(input);
   const out: Record<string, ParamValue> = {};
   for (const [name, d] of Object.entries(input.searchSpace)) {
-    if (isSingle(d)) {
-      out[name] = singleValue(d);
-    } else if (name in relative && compatible(relativeSpace[name], d) && contains(d, relative[name])) {
-      out[name] = relative[name];
-    } else {
-      out[name] = sampleTpe({ ...input, paramName: name, distribution: d });
-    }
+    out[name] = sampleTpeParam({ ...input, paramName: name, distribution: d, relative });
   }
   return out;
 }
