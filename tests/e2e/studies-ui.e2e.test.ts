@@ -179,11 +179,14 @@ describe("the study dashboard", () => {
 
     await page.getByRole("button", { name: "Sort by Objective value" }).click();
     const values = await trialRows(page).evaluateAll((rows) => rows.map((r) => r.children[2].textContent!.trim()));
+    // Pruned trials carry their last intermediate value (as in Optuna); the failed and the running one have none.
     const finite = values.filter((v) => v !== "—").map(Number);
-    expect(finite).toHaveLength(N_SINGLE - 1 - PRUNED.length - 1);
+    expect(finite).toHaveLength(N_SINGLE - 2);
     expect(finite).toEqual([...finite].sort((a, b) => a - b));
-    expect(values.slice(finite.length).every((v) => v === "—")).toBe(true);
-    expect(await trialRows(page).first().textContent()).toContain("★");
+    expect(values.slice(finite.length)).toEqual(["—", "—"]);
+    const { study } = await call<{ study: { best_trial: { number: number } } }>("GET", `/api/v1/studies/${single}`);
+    expect(await page.getByTestId("trials-table").locator(`tr[data-trial="${study.best_trial.number}"]`).textContent()).toContain("★");
+    expect(await trialRows(page).locator("td", { hasText: "★" }).count()).toBe(1);
 
     const link = trialRows(page).first().locator("a[href*='/runs/']");
     const href = (await link.getAttribute("href"))!;
