@@ -9,7 +9,7 @@ import { parseOffsetToken, offsetToken, parseSearch } from "../http/paging";
 import { parseExperimentFilter } from "../lib/mlflow-search";
 import { type Distribution, DistributionError, type ParamValue, type StudyDirection, type TrialState, parseDistribution } from "../lib/tuning/distributions";
 import { PrunerConfigError, parsePrunerConfig } from "../lib/tuning/pruners";
-import { type JsonValue, SamplerConfigError, createSampler } from "../lib/tuning/sampler";
+import { type JsonValue, SamplerConfigError, createSampler } from "../lib/tuning/sampler-registry";
 import type { StudyConfig, StudySummary, TellInput, TrialJson } from "../lib/tuning/study-state";
 import type { RunLogger } from "../tracking/run-logger";
 import type { TrackingService } from "../tracking/service";

@@ -7,9 +7,10 @@
  * these in memory, calls it serially, and persists what `dirty` says changed.
  */
 import { type Distribution, type ParamValue, type StudyDirection, type TrialState, compatible, contains, distributionToJson } from "./distributions";
+import { paretoFront } from "./pareto";
 import { type PrunerConfig, type PrunerState, type PrunerTrial, shouldPrune } from "./pruners";
 import { Rng, type RngState } from "./random";
-import { type JsonValue, type SamplerContext, type StudyTrial, createSampler } from "./sampler";
+import { type JsonValue, type SamplerContext, type StudyTrial, createSampler } from "./sampler-registry";
 
 export type StudyErrorCode = "INVALID_PARAMETER_VALUE" | "INVALID_STATE" | "RESOURCE_DOES_NOT_EXIST";
 
@@ -457,7 +458,7 @@ export class StudyState {
       return best ? [best] : [];
     }
     const complete = this.trials.filter((t) => t.state === "COMPLETE" && t.values);
-    const front = feasibleNonDominated(
+    const front = paretoFront(
       complete.map((t) => ({ values: t.values as number[], constraints: t.constraints })),
       this.config.directions,
     );
@@ -495,22 +496,3 @@ export function blankTrial(number: number, state: TrialState): TrialData {
   };
 }
 
-/** Indices of the feasible non-dominated points, ascending. */
-function feasibleNonDominated(points: readonly { values: readonly number[]; constraints?: readonly number[] | null }[], directions: readonly StudyDirection[]): number[] {
-  const sign = directions.map((d) => (d === "maximize" ? -1 : 1));
-  const feasible = points.map((p) => !p.constraints || p.constraints.every((c) => c <= 0));
-  const dominates = (a: readonly number[], b: readonly number[]) => {
-    let strictly = false;
-    for (let k = 0; k < sign.length; k++) {
-      if (sign[k] * a[k] > sign[k] * b[k]) return false;
-      if (sign[k] * a[k] < sign[k] * b[k]) strictly = true;
-    }
-    return strictly;
-  };
-  const out: number[] = [];
-  for (let i = 0; i < points.length; i++) {
-    if (!feasible[i]) continue;
-    if (!points.some((q, j) => j !== i && feasible[j] && dominates(q.values, points[i].values))) out.push(i);
-  }
-  return out;
-}
