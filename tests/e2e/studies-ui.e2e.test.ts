@@ -194,12 +194,33 @@ describe("the study dashboard", () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it("refreshes live while a trial runs: a tell shows up without reloading", async () => {
+  it("refreshes live while a trial runs, pauses while the tab is hidden, and catches up when shown", async () => {
     await expect.poll(() => page.getByTestId("live-status").textContent()).toContain("Live");
     const row = page.getByTestId("trials-table").locator(`tr[data-trial="${runningTrial}"]`);
     expect(await row.getAttribute("data-state")).toBe("RUNNING");
+
+    const setVisibility = (state: "hidden" | "visible") =>
+      page.evaluate((s) => {
+        Object.defineProperty(document, "visibilityState", { configurable: true, get: () => s });
+        document.dispatchEvent(new Event("visibilitychange"));
+      }, state);
+    let polls = 0;
+    const countPolls = (r: { url(): string }) => {
+      if (r.url().includes(`/api/v1/studies/${single}/trials?`)) polls++;
+    };
+    await setVisibility("hidden");
+    await expect.poll(() => page.getByTestId("live-status").textContent()).toContain("Paused");
+    page.on("request", countPolls);
     await call("POST", `/api/v1/studies/${single}/trials/${runningTrial}/tell`, { values: [0.001] });
+    // Three poll intervals with the tab hidden: no request goes out, so the row still shows RUNNING.
+    await page.waitForTimeout(3 * 2000);
+    expect(polls).toBe(0);
+    expect(await row.getAttribute("data-state")).toBe("RUNNING");
+
+    await setVisibility("visible");
     await expect.poll(() => row.getAttribute("data-state"), { timeout: 15_000 }).toBe("COMPLETE");
+    page.off("request", countPolls);
+    expect(polls).toBeGreaterThan(0);
     await expect.poll(() => page.getByTestId("best-trial").textContent()).toContain(`Trial ${runningTrial}`);
     await expect.poll(() => page.getByTestId("live-status").textContent()).not.toContain("Live");
     expect(pageErrors).toEqual([]);
