@@ -161,7 +161,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
 }
 
 const MLFLOW = "/ajax-api/2.0/mlflow";
-const query = (params: Record<string, string | number | undefined>) =>
+export const query = (params: Record<string, string | number | undefined>) =>
   new URLSearchParams(Object.entries(params).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)]]))).toString();
 
 export const api = {
