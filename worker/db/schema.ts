@@ -533,6 +533,8 @@ export const alertEvents = sqliteTable(
     pipelineNote: text("pipeline_note"),
   },
   (t) => [index("alert_events_monitor_time").on(t.monitorId, t.time), index("alert_events_due").on(t.deliveryStatus, t.nextAttemptAt)],
+);
+
 // ---------------------------------------------------------------------------------------------------------
 // Tuning: a searchable mirror of each study's summary. The study's Durable Object (StudyObject) holds the
 // trials and is the source of truth; this row is rewritten after each change so studies can be listed.
