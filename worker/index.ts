@@ -20,11 +20,14 @@ import { ARTIFACTS_PREFIX, artifactProxyRoutes, artifactUiRoutes } from "./mlflo
 import { otlpRoutes, traceV3Routes } from "./mlflow/trace-routes";
 import { systemRoutes } from "./system/routes";
 import { TRACKING_READ_ONLY_POSTS, trackingApiRoutes } from "./tracking/routes";
+import { pipelineRoutes } from "./pipelines/routes";
+import { schedulePipelines } from "./pipelines/jobs";
 import { recordTick } from "./system/jobs";
 import { dispatchScheduled, type JobRegistry } from "./system/scheduler";
 import { VERSION } from "./system/service";
 
 export { RateLimiterObject } from "./auth/rate-limiter-object";
+export { PipelineRunObject } from "./pipelines/pipeline-run-object";
 
 const API_V1 = "/api/v1";
 /** A full log-batch (1000 metrics) is about 150 KB; leave room for long tag values. */
@@ -60,6 +63,7 @@ app.use(`${API_V1}/*`, limitBody(), requireJsonBody());
 app.route(API_V1, systemRoutes);
 app.route(API_V1, authRoutes);
 app.route(API_V1, trackingApiRoutes);
+app.route(API_V1, pipelineRoutes);
 
 // MLflow REST API 2.0 (the web UI's copy lives under /ajax-api).
 for (const prefix of ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"]) {
@@ -105,7 +109,7 @@ app.onError((err, c) => (isMlflowPath(c.req.path) ? handleMlflowError(err, c) : 
 
 /** cron expression (as in wrangler.toml [triggers]) → jobs; pillars add theirs here. */
 export const jobs: JobRegistry = {
-  "* * * * *": [recordTick],
+  "* * * * *": [recordTick, schedulePipelines],
 };
 
 export default {

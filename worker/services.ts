@@ -22,6 +22,8 @@ import { RegistryService } from "./registry/service";
 import { RegistryStore } from "./registry/store";
 import { TraceService } from "./traces/service";
 import { TraceStore } from "./traces/store";
+import { PipelineService } from "./pipelines/service";
+import { PipelineStore } from "./pipelines/store";
 
 export interface Services {
   tokens: TokenService;
@@ -33,6 +35,7 @@ export interface Services {
   artifacts: ArtifactService;
   registry: RegistryService;
   traces: TraceService;
+  pipelines: PipelineService;
 }
 
 export function buildServices(env: WorkerBindings): Services {
@@ -53,5 +56,6 @@ export function buildServices(env: WorkerBindings): Services {
     artifacts: new ArtifactService(new ArtifactStore(env.BLOBS)),
     registry: new RegistryService(new RegistryStore(db), new TrackingStore(db), loggedModels),
     traces: new TraceService(new TraceStore(db), tracking),
+    pipelines: new PipelineService(new PipelineStore(db), { runs: env.PIPELINE_RUNS, blobs: env.BLOBS }),
   };
 }
