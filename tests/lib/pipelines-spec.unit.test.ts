@@ -141,3 +141,15 @@ describe("parsePipelineSpec", () => {
     expect(issues({ tasks: {} })).toEqual(["tasks: a pipeline needs at least one task"]);
   });
 });
+
+describe("the README's pipeline", () => {
+  it("is a valid spec", async () => {
+    const { readFileSync } = await import("node:fs");
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const block = /```yaml\n(# spy-daily\.yaml\n[\s\S]*?)```/.exec(readme);
+    expect(block, "the spy-daily.yaml block").not.toBeNull();
+    const spec = parsePipelineSpec(block![1]);
+    expect(Object.keys(spec.tasks)).toEqual(["fetch", "features", "predict", "store"]);
+    expect(spec.tasks.features).toMatchObject({ kind: "agent", retries: 2, retry_exponential_backoff: true, max_retry_delay_s: 900 });
+  });
+});
