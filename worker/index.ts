@@ -23,12 +23,15 @@ import { metricsRoutes, monitoringRoutes } from "./monitoring/routes";
 import { monitoringJob } from "./monitoring/jobs";
 import { TRACKING_READ_ONLY_POSTS, trackingApiRoutes } from "./tracking/routes";
 import { TUNING_READ_ONLY_POSTS, tuningRoutes } from "./tuning/routes";
+import { pipelineRoutes } from "./pipelines/routes";
+import { schedulePipelines } from "./pipelines/jobs";
 import { recordTick } from "./system/jobs";
 import { dispatchScheduled, type JobRegistry } from "./system/scheduler";
 import { VERSION } from "./system/service";
 
 export { RateLimiterObject } from "./auth/rate-limiter-object";
 export { StudyObject } from "./tuning/study-object";
+export { PipelineRunObject } from "./pipelines/pipeline-run-object";
 
 const API_V1 = "/api/v1";
 /** A full log-batch (1000 metrics) is about 150 KB; leave room for long tag values. */
@@ -67,6 +70,7 @@ app.route(API_V1, trackingApiRoutes);
 app.route(API_V1, monitoringRoutes);
 app.route("/", metricsRoutes);
 app.route(API_V1, tuningRoutes);
+app.route(API_V1, pipelineRoutes);
 
 // MLflow REST API 2.0 (the web UI's copy lives under /ajax-api).
 for (const prefix of ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"]) {
@@ -112,7 +116,7 @@ app.onError((err, c) => (isMlflowPath(c.req.path) ? handleMlflowError(err, c) : 
 
 /** cron expression (as in wrangler.toml [triggers]) → jobs; pillars add theirs here. */
 export const jobs: JobRegistry = {
-  "* * * * *": [recordTick, monitoringJob],
+  "* * * * *": [recordTick, monitoringJob, schedulePipelines],
 };
 
 export default {

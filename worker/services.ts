@@ -26,6 +26,8 @@ import { MonitoringService } from "./monitoring/service";
 import { MonitoringStore } from "./monitoring/store";
 import { TuningService } from "./tuning/service";
 import { StudyStore } from "./tuning/store";
+import { PipelineService } from "./pipelines/service";
+import { PipelineStore } from "./pipelines/store";
 
 export interface Services {
   tokens: TokenService;
@@ -39,6 +41,7 @@ export interface Services {
   traces: TraceService;
   monitoring: MonitoringService;
   tuning: TuningService;
+  pipelines: PipelineService;
 }
 
 export function buildServices(env: WorkerBindings): Services {
@@ -67,5 +70,6 @@ export function buildServices(env: WorkerBindings): Services {
       datasets: null,
     }),
     tuning: new TuningService(env.STUDIES, new StudyStore(db), tracking, runLogger),
+    pipelines: new PipelineService(new PipelineStore(db), { runs: env.PIPELINE_RUNS, blobs: env.BLOBS }),
   };
 }

@@ -568,3 +568,84 @@ export const studies = sqliteTable(
   },
   (t) => [uniqueIndex("studies_name").on(t.name), index("studies_creation_time").on(t.creationTime)],
 );
+
+// ---------------------------------------------------------------------------------------------
+// Pipelines: versioned DAG specs, their runs (one Durable Object each) and the task-instance mirror
+// the grid view reads. Times are milliseconds since the epoch.
+// ---------------------------------------------------------------------------------------------
+
+export const pipelines = sqliteTable("pipelines", {
+  pipelineId: text("pipeline_id").primaryKey(),
+  name: text("name").notNull().unique(),
+  latestVersion: integer("latest_version").notNull(),
+  paused: integer("paused", { mode: "boolean" }).notNull().default(false),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** Every spec a pipeline ever had; runs point at the version they ran. */
+export const pipelineVersions = sqliteTable(
+  "pipeline_versions",
+  {
+    pipelineId: text("pipeline_id")
+      .notNull()
+      .references(() => pipelines.pipelineId, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    /** The spec as submitted (YAML or JSON text). */
+    source: text("source").notNull(),
+    /** The checked spec with defaults resolved (JSON of PipelineSpec). */
+    spec: text("spec").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.pipelineId, t.version] })],
+);
+
+export const pipelineRuns = sqliteTable(
+  "pipeline_runs",
+  {
+    runId: text("run_id").primaryKey(),
+    pipelineId: text("pipeline_id")
+      .notNull()
+      .references(() => pipelines.pipelineId, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    runType: text("run_type", { enum: ["manual", "scheduled", "backfill"] }).notNull(),
+    /** The start of the data interval; unique per pipeline, so a cron tick delivered twice makes one run. */
+    logicalDate: integer("logical_date").notNull(),
+    dataIntervalStart: integer("data_interval_start").notNull(),
+    dataIntervalEnd: integer("data_interval_end").notNull(),
+    state: text("state", { enum: ["queued", "running", "success", "failed"] }).notNull(),
+    /** JSON object: the run's conf. */
+    conf: text("conf").notNull().default("{}"),
+    createdAt: integer("created_at").notNull(),
+    startedAt: integer("started_at"),
+    endedAt: integer("ended_at"),
+  },
+  (t) => [
+    uniqueIndex("pipeline_runs_pipeline_logical_date").on(t.pipelineId, t.logicalDate),
+    index("pipeline_runs_pipeline_state").on(t.pipelineId, t.state),
+    index("pipeline_runs_state").on(t.state, t.createdAt),
+  ],
+);
+
+/** A mirror of each run's task instances, written by the run's Durable Object (which is authoritative). */
+export const pipelineTaskInstances = sqliteTable(
+  "pipeline_task_instances",
+  {
+    runId: text("run_id")
+      .notNull()
+      .references(() => pipelineRuns.runId, { onDelete: "cascade" }),
+    taskId: text("task_id").notNull(),
+    state: text("state").notNull(),
+    tryNumber: integer("try_number").notNull(),
+    /** The agent queue of an agent task (null for in-process kinds): where claims look. */
+    queue: text("queue"),
+    queuedAt: integer("queued_at"),
+    startedAt: integer("started_at"),
+    endedAt: integer("ended_at"),
+    /** JSON of the task's output (bounded). */
+    output: text("output"),
+    error: text("error"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.taskId] }), index("pipeline_task_instances_queue").on(t.queue, t.state, t.queuedAt)],
+);

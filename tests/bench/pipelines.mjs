@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+// npm run bench:pipelines — pipeline scheduling latency against a running Tern (TERN_URL, default the
+// local dev server; one is started on a free port with fresh state when none answers).
+//  1. a 100-task fan-out/fan-in DAG of noop tasks (1 root → 98 in parallel → 1 join);
+//  2. a 100-task linear chain of noop tasks.
+// For each: total wall time from trigger to the run's success as the client sees it, the run's own
+// duration, and the hand-off latency of every dependency edge (upstream ended → downstream started, by
+// the run's timestamps). Baseline measured in the same run: one round trip to a run's Durable Object
+// (GET /api/v1/pipeline-runs/{id}: HTTP, a D1 lookup and one DO call). Environment: TERN_URL, TERN_TOKEN,
+// BENCH_REPEAT (3).
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+const headers = { "Content-Type": "application/json", ...(process.env.TERN_TOKEN ? { Authorization: `Bearer ${process.env.TERN_TOKEN}` } : {}) };
+let base = process.env.TERN_URL ?? "http://127.0.0.1:8787";
+let server = null;
+
+async function up(url) {
+  try {
+    return (await fetch(`${url}/api/v1/health`)).ok;
+  } catch {
+    return false;
+  }
+}
+
+async function startServer() {
+  const port = await new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+  const state = mkdtempSync(join(tmpdir(), "tern-bench-"));
+  const child = spawn(process.execPath, [join(root, "cli", "dev.mjs"), "--port", String(port), "--persist-to", state], {
+    cwd: root,
+    env: { ...process.env, TERN_DEV_CRON: "off" },
+    detached: true,
+    stdio: "ignore",
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 800 && !(await up(url)); i++) await new Promise((r) => setTimeout(r, 250));
+  if (!(await up(url))) throw new Error("the dev server did not start");
+  return { url, stop: () => (process.kill(-child.pid, "SIGTERM"), rmSync(state, { recursive: true, force: true })) };
+}
+
+async function call(method, path, body) {
+  const res = await fetch(`${base}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const ms = (x) => `${x.toFixed(1)} ms`;
+
+function fanOutFanIn() {
+  const tasks = { root: { kind: "noop" } };
+  for (let i = 0; i < 98; i++) tasks[`w${String(i).padStart(2, "0")}`] = { kind: "noop", depends_on: ["root"] };
+  tasks.join = { kind: "noop", depends_on: Object.keys(tasks).filter((t) => t !== "root") };
+  return { max_active_tasks: 100, tasks };
+}
+
+function chain() {
+  const tasks = {};
+  for (let i = 0; i < 100; i++) tasks[`t${String(i).padStart(3, "0")}`] = i === 0 ? { kind: "noop" } : { kind: "noop", depends_on: [`t${String(i - 1).padStart(3, "0")}`] };
+  return { tasks };
+}
+
+/** Hand-offs by the run's timestamps: for each task, its start minus the latest end of its upstream tasks. */
+function handOffs(spec, run) {
+  const byId = Object.fromEntries(run.tasks.map((t) => [t.task_id, t]));
+  const out = [];
+  for (const [id, t] of Object.entries(spec.tasks)) {
+    if (!t.depends_on?.length) continue;
+    const ready = Math.max(...t.depends_on.map((u) => byId[u].ended_at));
+    out.push(byId[id].started_at - ready);
+  }
+  return out;
+}
+
+async function runOnce(pipelineId, spec) {
+  const t0 = performance.now();
+  const { run_id } = await call("POST", `/pipelines/${pipelineId}/runs`, {});
+  let run;
+  for (;;) {
+    run = await call("GET", `/pipeline-runs/${run_id}`);
+    if (run.state === "success" || run.state === "failed") break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const wall = performance.now() - t0;
+  if (run.state !== "success") throw new Error(`run ${run_id} ended ${run.state}`);
+  return { run_id, wall, duration: run.ended_at - run.started_at, handoffs: handOffs(spec, run) };
+}
+
+async function main() {
+  if (!(await up(base))) {
+    console.log("no Tern answers at", base, "- starting a dev server with fresh state");
+    server = await startServer();
+    base = server.url;
+  }
+  console.log(`Tern at ${base}; ${REPEAT} runs of each DAG\n`);
+  const stamp = Date.now();
+  const dags = [
+    ["100-task fan-out/fan-in (1 → 98 → 1)", fanOutFanIn()],
+    ["100-task linear chain", chain()],
+  ];
+  const results = [];
+  let lastRunId = null;
+  for (const [name, spec] of dags) {
+    const { pipeline_id } = await call("POST", "/pipelines", { name: `bench-${name.replace(/\W+/g, "-")}-${stamp}`, spec });
+    await runOnce(pipeline_id, spec); // warm-up: first Durable Object of the class, first D1 pages
+    const runs = [];
+    for (let i = 0; i < REPEAT; i++) runs.push(await runOnce(pipeline_id, spec));
+    lastRunId = runs.at(-1).run_id;
+    const hand = runs.flatMap((r) => r.handoffs);
+    results.push({ name, runs, hand });
+  }
+
+  // Baseline: one round trip to a run's Durable Object through the API.
+  const rt = [];
+  for (let i = 0; i < 50; i++) {
+    const t = performance.now();
+    await call("GET", `/pipeline-runs/${lastRunId}`);
+    rt.push(performance.now() - t);
+  }
+  const baseline = mean(rt);
+  console.log(`baseline: one API round trip to a run's Durable Object (GET /pipeline-runs/{id}): mean ${ms(baseline)}, p50 ${ms(pct(rt, 50))}\n`);
+  for (const { name, runs, hand } of results) {
+    console.log(name);
+    console.log(`  total wall time (trigger → success seen by the client): mean ${ms(mean(runs.map((r) => r.wall)))}  [${runs.map((r) => Math.round(r.wall)).join(", ")} ms]`);
+    console.log(`  run duration (started → ended, server clock):           mean ${ms(mean(runs.map((r) => r.duration)))}`);
+    console.log(`  hand-off upstream done → downstream running (${hand.length} edges): mean ${ms(mean(hand))}, p50 ${ms(pct(hand, 50))}, p95 ${ms(pct(hand, 95))}, max ${ms(Math.max(...hand))}`);
+    console.log(`  mean hand-off / baseline round trip: ${(mean(hand) / baseline).toFixed(2)}×\n`);
+  }
+}
+
+try {
+  await main();
+} finally {
+  server?.stop();
+}

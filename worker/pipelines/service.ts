@@ -1,0 +1,417 @@
+/**
+ * The pipelines pillar: pipelines as named, versioned specs; runs (manual, scheduled, backfill) created
+ * idempotently in D1 and driven by one PipelineRunObject each; the every-minute scheduling of due
+ * runs; max_active_runs; and the pull-agent protocol (claim, heartbeat, logs, complete).
+ */
+import { ApiError, invalid, notFound } from "../http/errors";
+import { TASK_STATES, type TaskState } from "../lib/pipelines/machine";
+import { scheduleOf } from "../lib/pipelines/schedule";
+import { parsePipelineSpec, SpecError, type PipelineSpec } from "../lib/pipelines/spec";
+import { parseDateTime } from "../lib/pipelines/time";
+import { logKey, type ClaimedTask, type PipelineRunApi, type PipelineRunObject, type RunSnapshot } from "./pipeline-run-object";
+import type { PipelineRow, PipelineRunRow, PipelineStore } from "./store";
+
+export interface PipelineSummary {
+  pipeline_id: string;
+  name: string;
+  version: number;
+  paused: boolean;
+  description: string | null;
+  schedule: string | null;
+  timezone: string;
+  catchup: boolean;
+  next_run_at: number | null;
+  next_logical_date: number | null;
+  last_runs: { run_id: string; state: PipelineRunRow["state"]; logical_date: number }[];
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PipelineDetail extends PipelineSummary {
+  spec: PipelineSpec;
+  source: string;
+}
+
+export interface RunSummary {
+  run_id: string;
+  pipeline_id: string;
+  version: number;
+  run_type: PipelineRunRow["runType"];
+  state: PipelineRunRow["state"];
+  logical_date: number;
+  data_interval_start: number;
+  data_interval_end: number;
+  conf: Record<string, unknown>;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+}
+
+/** Runs the scheduler creates per pipeline per tick at most (catchup continues on the next tick). */
+const MAX_DUE_PER_TICK = 50;
+export const MAX_BACKFILL_RUNS = 1000;
+const LAST_RUNS_SHOWN = 5;
+export const DEFAULT_LEASE_MS = 60_000;
+
+const newId = () => crypto.randomUUID().replaceAll("-", "");
+
+function specOrThrow(input: unknown): PipelineSpec {
+  try {
+    return parsePipelineSpec(input);
+  } catch (err) {
+    if (err instanceof SpecError) throw invalid(`Invalid spec: ${err.message}`);
+    throw err;
+  }
+}
+
+/** A time given as milliseconds since the epoch or as an ISO date-time (UTC unless it says otherwise). */
+export function readTime(value: number | string, field: string): number {
+  if (typeof value === "number") return value;
+  const t = parseDateTime(value, "UTC");
+  if (t === null) throw invalid(`${field}: '${value}' is not a date-time (use ISO 8601 or milliseconds since the epoch)`);
+  return t;
+}
+
+function toRunSummary(r: PipelineRunRow): RunSummary {
+  return {
+    run_id: r.runId,
+    pipeline_id: r.pipelineId,
+    version: r.version,
+    run_type: r.runType,
+    state: r.state,
+    logical_date: r.logicalDate,
+    data_interval_start: r.dataIntervalStart,
+    data_interval_end: r.dataIntervalEnd,
+    conf: JSON.parse(r.conf),
+    created_at: r.createdAt,
+    started_at: r.startedAt,
+    ended_at: r.endedAt,
+  };
+}
+
+export interface PipelineServiceDeps {
+  runs: DurableObjectNamespace<PipelineRunObject>;
+  blobs: R2Bucket;
+  now?: () => number;
+}
+
+export class PipelineService {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: PipelineStore,
+    private readonly deps: PipelineServiceDeps,
+  ) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  private stub(runId: string): PipelineRunApi {
+    return this.deps.runs.get(this.deps.runs.idFromName(runId)) as unknown as PipelineRunApi;
+  }
+
+  private async pipelineOrThrow(id: string): Promise<PipelineRow> {
+    const p = await this.store.getPipeline(id);
+    if (!p) throw notFound(`Pipeline '${id}' does not exist`);
+    return p;
+  }
+
+  private async specOf(id: string, version: number): Promise<{ spec: PipelineSpec; source: string }> {
+    const v = await this.store.getVersion(id, version);
+    if (!v) throw notFound(`Pipeline '${id}' has no version ${version}`);
+    return { spec: JSON.parse(v.spec), source: v.source };
+  }
+
+  // ---- pipelines -----------------------------------------------------------------------------
+
+  async create(input: { name: string; spec: unknown }, selfOrigin: string | null = null): Promise<{ pipeline_id: string; version: number }> {
+    const spec = specOrThrow(input.spec);
+    if (selfOrigin) await this.store.rememberOrigin(selfOrigin, this.now());
+    if (await this.store.getPipelineByName(input.name)) throw new ApiError("RESOURCE_ALREADY_EXISTS", `A pipeline named '${input.name}' already exists`);
+    const now = this.now();
+    const id = newId();
+    try {
+      await this.store.insertPipeline(
+        { pipelineId: id, name: input.name, latestVersion: 1, paused: false, createdAt: now, updatedAt: now },
+        { pipelineId: id, version: 1, source: sourceText(input.spec), spec: JSON.stringify(spec), createdAt: now },
+      );
+    } catch (err) {
+      if (String(err).includes("UNIQUE")) throw new ApiError("RESOURCE_ALREADY_EXISTS", `A pipeline named '${input.name}' already exists`);
+      throw err;
+    }
+    return { pipeline_id: id, version: 1 };
+  }
+
+  async update(id: string, specInput: unknown): Promise<{ pipeline_id: string; version: number }> {
+    const spec = specOrThrow(specInput);
+    const p = await this.pipelineOrThrow(id);
+    const version = p.latestVersion + 1;
+    const ok = await this.store.addVersion({ pipelineId: id, version, source: sourceText(specInput), spec: JSON.stringify(spec), createdAt: this.now() });
+    if (!ok) throw new ApiError("INVALID_STATE", `Pipeline '${id}' changed while this version was being saved; send it again`);
+    return { pipeline_id: id, version };
+  }
+
+  async list(): Promise<PipelineSummary[]> {
+    const [rows, last] = await Promise.all([this.store.listWithLatest(), this.store.lastRuns(LAST_RUNS_SHOWN)]);
+    const lastScheduled = await this.store.lastScheduled(rows.map((r) => r.pipeline.pipelineId));
+    return rows.map(({ pipeline, version }) =>
+      this.summary(pipeline, JSON.parse(version.spec), lastScheduled.get(pipeline.pipelineId) ?? null, last.filter((r) => r.pipelineId === pipeline.pipelineId)),
+    );
+  }
+
+  async get(id: string): Promise<PipelineDetail> {
+    const p = await this.pipelineOrThrow(id);
+    const { spec, source } = await this.specOf(id, p.latestVersion);
+    const lastScheduled = (await this.store.lastScheduled([id])).get(id) ?? null;
+    const runs = await this.store.listRuns(id, LAST_RUNS_SHOWN, 0);
+    const summary = this.summary(p, spec, lastScheduled, runs.map((r) => ({ pipelineId: id, runId: r.runId, state: r.state, logicalDate: r.logicalDate })));
+    return { ...summary, spec, source };
+  }
+
+  private summary(p: PipelineRow, spec: PipelineSpec, lastScheduled: number | null, last: { runId: string; state: PipelineRunRow["state"]; logicalDate: number }[]): PipelineSummary {
+    const next = p.paused ? null : (scheduleOf(spec)?.next(lastScheduled, this.now()) ?? null);
+    return {
+      pipeline_id: p.pipelineId,
+      name: p.name,
+      version: p.latestVersion,
+      paused: p.paused,
+      description: spec.description,
+      schedule: spec.schedule,
+      timezone: spec.timezone,
+      catchup: spec.catchup,
+      next_run_at: next?.run_at ?? null,
+      next_logical_date: next?.logical_date ?? null,
+      last_runs: last.map((r) => ({ run_id: r.runId, state: r.state, logical_date: r.logicalDate })),
+      created_at: p.createdAt,
+      updated_at: p.updatedAt,
+    };
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.pipelineOrThrow(id);
+    // Stop what is still going before the records disappear.
+    const active = await this.store.runsInState(id, ["running"], 1000);
+    await Promise.all(active.map((r) => this.stub(r.runId).cancel().catch(() => undefined)));
+    await this.store.deletePipeline(id);
+  }
+
+  async setPaused(id: string, paused: boolean): Promise<PipelineDetail> {
+    await this.pipelineOrThrow(id);
+    await this.store.setPaused(id, paused, this.now());
+    if (!paused) await this.startQueuedRuns(id);
+    return this.get(id);
+  }
+
+  // ---- runs ----------------------------------------------------------------------------------
+
+  async trigger(id: string, input: { conf?: Record<string, unknown>; logical_date?: number | string }, selfOrigin: string | null): Promise<{ run_id: string }> {
+    const p = await this.pipelineOrThrow(id);
+    const logical = input.logical_date === undefined ? this.now() : readTime(input.logical_date, "logical_date");
+    const runId = newId();
+    const inserted = await this.store.insertRuns([this.runRow(p, runId, "manual", logical, logical, input.conf ?? {})]);
+    if (!inserted.length) throw new ApiError("RESOURCE_ALREADY_EXISTS", `Pipeline '${id}' already has a run for logical date ${new Date(logical).toISOString()}`);
+    await this.startQueuedRuns(id, selfOrigin);
+    return { run_id: runId };
+  }
+
+  async backfill(id: string, input: { start: number | string; end: number | string; conf?: Record<string, unknown> }, selfOrigin: string | null): Promise<{ run_ids: string[]; logical_dates: number[]; existing: number }> {
+    const p = await this.pipelineOrThrow(id);
+    const start = readTime(input.start, "start");
+    const end = readTime(input.end, "end");
+    if (end < start) throw invalid("end: is before start");
+    const { spec } = await this.specOf(id, p.latestVersion);
+    const schedule = scheduleOf(spec);
+    if (!schedule) throw invalid(`Pipeline '${p.name}' has no schedule, so there are no intervals to backfill; trigger runs with a logical_date instead`);
+    const dates = schedule.between(start, end, MAX_BACKFILL_RUNS + 1);
+    if (dates.length > MAX_BACKFILL_RUNS) throw invalid(`The range holds more than ${MAX_BACKFILL_RUNS} runs; backfill it in parts`);
+    const rows = dates.map((t) => this.runRow(p, newId(), "backfill", t, schedule.intervalEnd(t), input.conf ?? {}));
+    const inserted = new Set(await this.store.insertRuns(rows));
+    await this.startQueuedRuns(id, selfOrigin);
+    const made = rows.filter((r) => inserted.has(r.runId));
+    return { run_ids: made.map((r) => r.runId), logical_dates: made.map((r) => r.logicalDate), existing: rows.length - made.length };
+  }
+
+  private runRow(p: PipelineRow, runId: string, runType: PipelineRunRow["runType"], logical: number, intervalEnd: number, conf: Record<string, unknown>): PipelineRunRow {
+    return {
+      runId,
+      pipelineId: p.pipelineId,
+      version: p.latestVersion,
+      runType,
+      logicalDate: logical,
+      dataIntervalStart: logical,
+      dataIntervalEnd: intervalEnd,
+      state: "queued",
+      conf: JSON.stringify(conf),
+      createdAt: this.now(),
+      startedAt: null,
+      endedAt: null,
+    };
+  }
+
+  /**
+   * Creates the runs that are due at `now` for every unpaused scheduled pipeline. Inserts skip
+   * existing (pipeline, logical date) pairs, so repeating a tick never makes a second run.
+   */
+  async scheduleDue(now: number): Promise<{ created: string[] }> {
+    const rows = await this.store.listWithLatest();
+    const active = rows.filter((r) => !r.pipeline.paused);
+    const lastScheduled = await this.store.lastScheduled(active.map((r) => r.pipeline.pipelineId));
+    const created: string[] = [];
+    for (const { pipeline, version } of active) {
+      const schedule = scheduleOf(JSON.parse(version.spec) as PipelineSpec);
+      if (!schedule) continue;
+      const due = schedule.due(lastScheduled.get(pipeline.pipelineId) ?? null, now, MAX_DUE_PER_TICK);
+      if (!due.length) continue;
+      created.push(...(await this.store.insertRuns(due.map((t) => this.runRow(pipeline, newId(), "scheduled", t, schedule.intervalEnd(t), {})))));
+    }
+    for (const id of await this.store.pipelinesWithQueuedRuns()) await this.startQueuedRuns(id);
+    return { created };
+  }
+
+  /** Starts queued runs, oldest logical date first, while the pipeline has fewer than max_active_runs running. */
+  async startQueuedRuns(id: string, selfOrigin: string | null = null): Promise<string[]> {
+    const p = await this.store.getPipeline(id);
+    if (!p || p.paused) return [];
+    const { spec: latest } = await this.specOf(id, p.latestVersion);
+    const running = await this.store.countRuns(id, "running");
+    const slots = latest.max_active_runs - running;
+    if (slots <= 0) return [];
+    const queued = await this.store.runsInState(id, ["queued"], slots);
+    if (!queued.length) return [];
+    const origins = selfOrigin ? await this.store.rememberOrigin(selfOrigin, this.now()) : await this.store.knownOrigins();
+    const started: string[] = [];
+    for (const r of queued) {
+      const { spec } = await this.specOf(id, r.version);
+      const stub = this.stub(r.runId);
+      await stub.init({
+        run_id: r.runId,
+        pipeline_id: id,
+        version: r.version,
+        run_type: r.runType,
+        spec,
+        logical_date: r.logicalDate,
+        data_interval_start: r.dataIntervalStart,
+        data_interval_end: r.dataIntervalEnd,
+        conf: JSON.parse(r.conf),
+        self_origins: origins,
+      });
+      await stub.start();
+      started.push(r.runId);
+    }
+    return started;
+  }
+
+  async listRuns(id: string, limit: number, offset: number): Promise<{ runs: RunSummary[]; next_offset: number | null }> {
+    await this.pipelineOrThrow(id);
+    const rows = await this.store.listRuns(id, limit + 1, offset);
+    return { runs: rows.slice(0, limit).map(toRunSummary), next_offset: rows.length > limit ? offset + limit : null };
+  }
+
+  private async runOrThrow(runId: string): Promise<PipelineRunRow> {
+    const r = await this.store.getRun(runId);
+    if (!r) throw notFound(`Pipeline run '${runId}' does not exist`);
+    return r;
+  }
+
+  /** A run as its Durable Object has it; a run still waiting for a slot is described from D1. */
+  async getRun(runId: string): Promise<RunSnapshot> {
+    const r = await this.runOrThrow(runId);
+    if (r.state !== "queued") return this.stub(runId).snapshot();
+    const { spec } = await this.specOf(r.pipelineId, r.version);
+    return {
+      ...toRunSummary(r),
+      tasks: Object.entries(spec.tasks).map(([task_id, t]) => ({
+        task_id,
+        kind: t.kind,
+        state: "none" as TaskState,
+        try_number: 0,
+        max_tries: t.retries + 1,
+        queued_at: null,
+        started_at: null,
+        ended_at: null,
+        output: null,
+        error: null,
+        retry_at: null,
+        agent_id: null,
+      })),
+    };
+  }
+
+  private async activeRunWithTasks(runId: string, taskIds: string[]): Promise<PipelineRunRow> {
+    const r = await this.runOrThrow(runId);
+    const { spec } = await this.specOf(r.pipelineId, r.version);
+    const unknown = taskIds.filter((t) => !(t in spec.tasks));
+    if (unknown.length) throw invalid(`task_ids: run '${runId}' has no task ${unknown.map((t) => `'${t}'`).join(", ")}`);
+    if (r.state === "queued") throw new ApiError("INVALID_STATE", `Pipeline run '${runId}' has not started yet`);
+    return r;
+  }
+
+  async clear(runId: string, taskIds: string[], downstream: boolean): Promise<RunSnapshot> {
+    await this.activeRunWithTasks(runId, taskIds);
+    return this.stub(runId).clear(taskIds, downstream);
+  }
+
+  async mark(runId: string, taskIds: string[], state: "success" | "failed"): Promise<RunSnapshot> {
+    await this.activeRunWithTasks(runId, taskIds);
+    return this.stub(runId).mark(taskIds, state);
+  }
+
+  async cancel(runId: string): Promise<RunSnapshot> {
+    const r = await this.runOrThrow(runId);
+    if (r.state === "success" || r.state === "failed") throw new ApiError("INVALID_STATE", `Pipeline run '${runId}' has already finished (${r.state})`);
+    if (r.state === "queued") {
+      // Never started: it becomes failed without a Durable Object.
+      await this.store.updateRun(runId, { state: "failed", endedAt: this.now() });
+      return this.getRun(runId);
+    }
+    return this.stub(runId).cancel();
+  }
+
+  async taskLog(runId: string, taskId: string, tryNumber: number): Promise<{ text: string; live: boolean }> {
+    const r = await this.runOrThrow(runId);
+    if (r.state !== "queued") {
+      const live = await this.stub(runId).readLog(taskId, tryNumber);
+      if (live !== null) return { text: live, live: true };
+    }
+    const stored = await this.deps.blobs.get(logKey(runId, taskId, tryNumber));
+    if (!stored) throw notFound(`No log for task '${taskId}' try ${tryNumber} of run '${runId}'`);
+    return { text: await stored.text(), live: false };
+  }
+
+  // ---- agents --------------------------------------------------------------------------------
+
+  /** Gives the oldest queued agent task of a queue to an agent, with a lease; null when there is none. */
+  async claim(queue: string, agentId: string, leaseMs: number): Promise<ClaimedTask | null> {
+    for (const c of await this.store.queuedAgentTasks(queue, 20)) {
+      const claimed = await this.stub(c.runId).claim(c.taskId, c.tryNumber, agentId, leaseMs);
+      if (claimed) return claimed;
+    }
+    return null;
+  }
+
+  private async agentRun(runId: string): Promise<void> {
+    const r = await this.runOrThrow(runId);
+    if (r.state === "queued") throw new ApiError("INVALID_STATE", `Pipeline run '${runId}' has not started yet`);
+  }
+
+  async heartbeat(runId: string, taskId: string, tryNumber: number, agentId: string, leaseMs: number) {
+    await this.agentRun(runId);
+    return this.stub(runId).heartbeat(taskId, tryNumber, agentId, leaseMs);
+  }
+
+  async appendLog(runId: string, taskId: string, tryNumber: number, text: string): Promise<void> {
+    await this.agentRun(runId);
+    if (!(await this.stub(runId).appendLog(taskId, tryNumber, text))) throw notFound(`Run '${runId}' has no attempt ${tryNumber} of task '${taskId}'`);
+  }
+
+  async complete(runId: string, taskId: string, tryNumber: number, agentId: string, exitCode: number, output: unknown) {
+    await this.agentRun(runId);
+    return this.stub(runId).complete(taskId, tryNumber, agentId, exitCode, output);
+  }
+}
+
+/** The spec as the user sent it, kept next to the checked one. */
+function sourceText(spec: unknown): string {
+  return typeof spec === "string" ? spec : JSON.stringify(spec, null, 2);
+}
+
+export const isTaskState = (s: string): s is TaskState => (TASK_STATES as readonly string[]).includes(s);

@@ -1,0 +1,232 @@
+/** D1 access for pipelines: pipelines and their versions, runs, and the task-instance mirror. */
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { pipelineRuns, pipelines, pipelineTaskInstances, pipelineVersions, systemState } from "../db/schema";
+
+export type PipelineRow = typeof pipelines.$inferSelect;
+export type PipelineVersionRow = typeof pipelineVersions.$inferSelect;
+export type PipelineRunRow = typeof pipelineRuns.$inferSelect;
+export type TaskInstanceRow = typeof pipelineTaskInstances.$inferSelect;
+
+/** D1 binds at most 100 parameters per statement. */
+const MAX_PARAMS = 100;
+const chunk = <T>(rows: T[], columns: number): T[][] => {
+  const size = Math.max(1, Math.floor(MAX_PARAMS / columns));
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+};
+
+export interface LastRun {
+  pipelineId: string;
+  runId: string;
+  state: PipelineRunRow["state"];
+  logicalDate: number;
+}
+
+const ORIGINS_KEY = "pipelines.self_origins";
+const MAX_ORIGINS = 8;
+
+export class PipelineStore {
+  constructor(private readonly db: Db) {}
+
+  /** Origins Tern has been reached at (http tasks may not call them), newest first. */
+  async knownOrigins(): Promise<string[]> {
+    const row = await this.db.select().from(systemState).where(eq(systemState.key, ORIGINS_KEY)).get();
+    return row ? (JSON.parse(row.value) as string[]) : [];
+  }
+
+  async rememberOrigin(origin: string, at: number): Promise<string[]> {
+    const known = await this.knownOrigins();
+    if (known.includes(origin)) return known;
+    const next = [origin, ...known].slice(0, MAX_ORIGINS);
+    const value = JSON.stringify(next);
+    await this.db.insert(systemState).values({ key: ORIGINS_KEY, value, updatedAt: at }).onConflictDoUpdate({ target: systemState.key, set: { value, updatedAt: at } });
+    return next;
+  }
+
+  async insertPipeline(p: PipelineRow, v: PipelineVersionRow): Promise<void> {
+    await this.db.batch([this.db.insert(pipelines).values(p), this.db.insert(pipelineVersions).values(v)]);
+  }
+
+  /** Adds version v.version if the pipeline is still at v.version - 1; false when someone got there first. */
+  async addVersion(v: PipelineVersionRow): Promise<boolean> {
+    const [, updated] = await this.db.batch([
+      this.db.insert(pipelineVersions).values(v).onConflictDoNothing(),
+      this.db
+        .update(pipelines)
+        .set({ latestVersion: v.version, updatedAt: v.createdAt })
+        .where(and(eq(pipelines.pipelineId, v.pipelineId), eq(pipelines.latestVersion, v.version - 1)))
+        .returning({ id: pipelines.pipelineId }),
+    ]);
+    return updated.length === 1;
+  }
+
+  async getPipeline(id: string): Promise<PipelineRow | undefined> {
+    return this.db.select().from(pipelines).where(eq(pipelines.pipelineId, id)).get();
+  }
+
+  async getPipelineByName(name: string): Promise<PipelineRow | undefined> {
+    return this.db.select().from(pipelines).where(eq(pipelines.name, name)).get();
+  }
+
+  async getVersion(id: string, version: number): Promise<PipelineVersionRow | undefined> {
+    return this.db
+      .select()
+      .from(pipelineVersions)
+      .where(and(eq(pipelineVersions.pipelineId, id), eq(pipelineVersions.version, version)))
+      .get();
+  }
+
+  /** Every pipeline with its latest version's spec, by name. */
+  async listWithLatest(): Promise<{ pipeline: PipelineRow; version: PipelineVersionRow }[]> {
+    const rows = await this.db
+      .select({ pipeline: pipelines, version: pipelineVersions })
+      .from(pipelines)
+      .innerJoin(pipelineVersions, and(eq(pipelineVersions.pipelineId, pipelines.pipelineId), eq(pipelineVersions.version, pipelines.latestVersion)))
+      .orderBy(asc(pipelines.name))
+      .all();
+    return rows;
+  }
+
+  /** The newest `perPipeline` runs of each pipeline (by logical date). */
+  async lastRuns(perPipeline: number): Promise<LastRun[]> {
+    return this.db.all<LastRun>(sql`
+      SELECT pipeline_id AS pipelineId, run_id AS runId, state, logical_date AS logicalDate FROM (
+        SELECT pipeline_id, run_id, state, logical_date,
+               ROW_NUMBER() OVER (PARTITION BY pipeline_id ORDER BY logical_date DESC) AS n
+        FROM pipeline_runs)
+      WHERE n <= ${perPipeline} ORDER BY pipelineId, logicalDate DESC`);
+  }
+
+  /** The newest logical date the scheduler made a run for, per pipeline. */
+  async lastScheduled(pipelineIds: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const ids of chunk(pipelineIds, 1)) {
+      const rows = await this.db
+        .select({ id: pipelineRuns.pipelineId, last: sql<number>`max(${pipelineRuns.logicalDate})` })
+        .from(pipelineRuns)
+        .where(and(inArray(pipelineRuns.pipelineId, ids), eq(pipelineRuns.runType, "scheduled")))
+        .groupBy(pipelineRuns.pipelineId)
+        .all();
+      for (const r of rows) if (r.last !== null) out.set(r.id, r.last);
+    }
+    return out;
+  }
+
+  async setPaused(id: string, paused: boolean, at: number): Promise<void> {
+    await this.db.update(pipelines).set({ paused, updatedAt: at }).where(eq(pipelines.pipelineId, id));
+  }
+
+  async deletePipeline(id: string): Promise<void> {
+    await this.db.batch([
+      this.db.delete(pipelineTaskInstances).where(inArray(pipelineTaskInstances.runId, this.db.select({ id: pipelineRuns.runId }).from(pipelineRuns).where(eq(pipelineRuns.pipelineId, id)))),
+      this.db.delete(pipelineRuns).where(eq(pipelineRuns.pipelineId, id)),
+      this.db.delete(pipelineVersions).where(eq(pipelineVersions.pipelineId, id)),
+      this.db.delete(pipelines).where(eq(pipelines.pipelineId, id)),
+    ]);
+  }
+
+  /**
+   * Inserts runs, skipping any whose (pipeline, logical date) already exists: the unique key makes a
+   * cron tick delivered twice, or two overlapping ticks, create one run. Returns the ids it inserted.
+   */
+  async insertRuns(rows: PipelineRunRow[]): Promise<string[]> {
+    if (!rows.length) return [];
+    const statements = chunk(rows, 12).map((part) =>
+      this.db.insert(pipelineRuns).values(part).onConflictDoNothing({ target: [pipelineRuns.pipelineId, pipelineRuns.logicalDate] }).returning({ runId: pipelineRuns.runId }),
+    );
+    const results = await this.db.batch(statements as [(typeof statements)[0], ...typeof statements]);
+    return results.flat().map((r) => r.runId);
+  }
+
+  async getRun(runId: string): Promise<PipelineRunRow | undefined> {
+    return this.db.select().from(pipelineRuns).where(eq(pipelineRuns.runId, runId)).get();
+  }
+
+  async listRuns(pipelineId: string, limit: number, offset: number): Promise<PipelineRunRow[]> {
+    return this.db
+      .select()
+      .from(pipelineRuns)
+      .where(eq(pipelineRuns.pipelineId, pipelineId))
+      .orderBy(desc(pipelineRuns.logicalDate), desc(pipelineRuns.runId))
+      .limit(limit)
+      .offset(offset)
+      .all();
+  }
+
+  async runsInState(pipelineId: string, states: PipelineRunRow["state"][], limit: number): Promise<PipelineRunRow[]> {
+    return this.db
+      .select()
+      .from(pipelineRuns)
+      .where(and(eq(pipelineRuns.pipelineId, pipelineId), inArray(pipelineRuns.state, states)))
+      .orderBy(asc(pipelineRuns.logicalDate))
+      .limit(limit)
+      .all();
+  }
+
+  async countRuns(pipelineId: string, state: PipelineRunRow["state"]): Promise<number> {
+    const row = await this.db
+      .select({ n: sql<number>`count(*)` })
+      .from(pipelineRuns)
+      .where(and(eq(pipelineRuns.pipelineId, pipelineId), eq(pipelineRuns.state, state)))
+      .get();
+    return row?.n ?? 0;
+  }
+
+  /** Pipelines that have queued runs waiting for a slot. */
+  async pipelinesWithQueuedRuns(): Promise<string[]> {
+    const rows = await this.db.selectDistinct({ id: pipelineRuns.pipelineId }).from(pipelineRuns).where(eq(pipelineRuns.state, "queued")).all();
+    return rows.map((r) => r.id);
+  }
+
+  async updateRun(runId: string, set: Partial<Pick<PipelineRunRow, "state" | "startedAt" | "endedAt">>): Promise<void> {
+    await this.db.update(pipelineRuns).set(set).where(eq(pipelineRuns.runId, runId));
+  }
+
+  /** The mirror write of a run: its row and its changed task instances, in one batch. */
+  async mirror(runId: string, run: Partial<Pick<PipelineRunRow, "state" | "startedAt" | "endedAt">> | null, tasks: TaskInstanceRow[]): Promise<void> {
+    const statements = [];
+    if (run) statements.push(this.db.update(pipelineRuns).set(run).where(eq(pipelineRuns.runId, runId)));
+    for (const part of chunk(tasks, 11)) {
+      statements.push(
+        this.db
+          .insert(pipelineTaskInstances)
+          .values(part)
+          .onConflictDoUpdate({
+            target: [pipelineTaskInstances.runId, pipelineTaskInstances.taskId],
+            set: {
+              state: sql`excluded.state`,
+              tryNumber: sql`excluded.try_number`,
+              queue: sql`excluded.queue`,
+              queuedAt: sql`excluded.queued_at`,
+              startedAt: sql`excluded.started_at`,
+              endedAt: sql`excluded.ended_at`,
+              output: sql`excluded.output`,
+              error: sql`excluded.error`,
+              updatedAt: sql`excluded.updated_at`,
+            },
+          }),
+      );
+    }
+    if (!statements.length) return;
+    await this.db.batch(statements as [(typeof statements)[0], ...typeof statements]);
+  }
+
+  async taskInstances(runIds: string[]): Promise<TaskInstanceRow[]> {
+    const out: TaskInstanceRow[] = [];
+    for (const ids of chunk(runIds, 1)) out.push(...(await this.db.select().from(pipelineTaskInstances).where(inArray(pipelineTaskInstances.runId, ids)).all()));
+    return out;
+  }
+
+  /** Agent tasks waiting on a queue, oldest first. */
+  async queuedAgentTasks(queue: string, limit: number): Promise<{ runId: string; taskId: string; tryNumber: number }[]> {
+    return this.db
+      .select({ runId: pipelineTaskInstances.runId, taskId: pipelineTaskInstances.taskId, tryNumber: pipelineTaskInstances.tryNumber })
+      .from(pipelineTaskInstances)
+      .where(and(eq(pipelineTaskInstances.queue, queue), eq(pipelineTaskInstances.state, "queued")))
+      .orderBy(asc(pipelineTaskInstances.queuedAt))
+      .limit(limit)
+      .all();
+  }
+}
