@@ -49,6 +49,8 @@ export function buildServices(env: WorkerBindings): Services {
   const tracking = new TrackingService(new TrackingStore(db));
   const loggedModels = new LoggedModelService(new LoggedModelStore(db), tracking);
   const runLogger = new RunLogger(tracking, db);
+  const registry = new RegistryService(new RegistryStore(db), new TrackingStore(db), loggedModels);
+  const pipelines = new PipelineService(new PipelineStore(db), { runs: env.PIPELINE_RUNS, blobs: env.BLOBS });
   return {
     tokens: new TokenService(new TokenStore(db), env.TERN_ADMIN_TOKEN),
     system: new SystemService(new SystemStore(db), {
@@ -61,15 +63,15 @@ export function buildServices(env: WorkerBindings): Services {
     history: new MetricHistoryService(new MetricHistoryStore(db)),
     runLogger,
     artifacts: new ArtifactService(new ArtifactStore(env.BLOBS)),
-    registry: new RegistryService(new RegistryStore(db), new TrackingStore(db), loggedModels),
+    registry,
     traces: new TraceService(new TraceStore(db), tracking),
-    // Pipeline triggers and dataset reads plug in here once those pillars exist.
+    // Dataset reads for scheduled checks plug in here once the datasets pillar exists.
     monitoring: new MonitoringService(new MonitoringStore(db), {
-      registry: new RegistryService(new RegistryStore(db), new TrackingStore(db), loggedModels),
-      pipelines: null,
+      registry,
+      pipelines: async (pipelineId, conf) => ({ runId: (await pipelines.trigger(pipelineId, { conf }, null)).run_id }),
       datasets: null,
     }),
     tuning: new TuningService(env.STUDIES, new StudyStore(db), tracking, runLogger),
-    pipelines: new PipelineService(new PipelineStore(db), { runs: env.PIPELINE_RUNS, blobs: env.BLOBS }),
+    pipelines,
   };
 }
