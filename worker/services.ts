@@ -22,6 +22,9 @@ import { RegistryService } from "./registry/service";
 import { RegistryStore } from "./registry/store";
 import { TraceService } from "./traces/service";
 import { TraceStore } from "./traces/store";
+import { DatasetService } from "./datasets/service";
+import { BLOB_PREFIX, ContentStore, DatasetStore } from "./datasets/store";
+import { LineageService, type LineageProvider } from "./datasets/lineage";
 
 export interface Services {
   tokens: TokenService;
@@ -33,12 +36,18 @@ export interface Services {
   artifacts: ArtifactService;
   registry: RegistryService;
   traces: TraceService;
+  datasets: DatasetService;
+  lineage: LineageService;
 }
 
 export function buildServices(env: WorkerBindings): Services {
   const db = createDb(env.DB);
   const tracking = new TrackingService(new TrackingStore(db));
   const loggedModels = new LoggedModelService(new LoggedModelStore(db), tracking);
+  const datasetStore = new DatasetStore(db);
+  const datasets = new DatasetService(datasetStore, new ContentStore(env.BLOBS), new ArtifactService(new ArtifactStore(env.BLOBS, { prefix: BLOB_PREFIX })));
+  /** Monitors and pipeline runs add their lineage links here. */
+  const lineageProviders: LineageProvider[] = [];
   return {
     tokens: new TokenService(new TokenStore(db), env.TERN_ADMIN_TOKEN),
     system: new SystemService(new SystemStore(db), {
@@ -53,5 +62,7 @@ export function buildServices(env: WorkerBindings): Services {
     artifacts: new ArtifactService(new ArtifactStore(env.BLOBS)),
     registry: new RegistryService(new RegistryStore(db), new TrackingStore(db), loggedModels),
     traces: new TraceService(new TraceStore(db), tracking),
+    datasets,
+    lineage: new LineageService(datasetStore, datasets, lineageProviders),
   };
 }
