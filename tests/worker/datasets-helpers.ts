@@ -17,7 +17,7 @@ export const api = (method: string, path: string, body?: unknown, opts: CallOpti
   call(method, `/api/v1${path}`, { mode, ...opts, ...(body === undefined ? {} : { body }) });
 
 export const raw = (method: string, path: string, data: Uint8Array, headers: Record<string, string> = {}, opts: CallOptions = {}) =>
-  call(method, path, { mode, raw: data, headers: { "Content-Type": "application/octet-stream", ...headers }, ...opts });
+  call(method, path, { mode, raw: data.slice(), headers: { "Content-Type": "application/octet-stream", "Content-Length": String(data.byteLength), ...headers }, ...opts });
 
 /** Uploads content (declaring its hash) and returns the sha256. */
 export async function upload(content: string | Uint8Array): Promise<string> {
