@@ -637,7 +637,8 @@ export class DatasetService {
       await this.content.discard(staged.stagingPath);
       throw invalid(`Hash mismatch: the body's md5 is ${staged.digests.md5}, not ${md5}; nothing was stored`);
     }
-    const r = await this.keepStaged(staged.stagingPath, staged.digests, name);
-    return { created: r.created };
+    await this.keepStaged(staged.stagingPath, staged.digests, name);
+    // The DVC name is new even when its bytes were already stored (then only the name is recorded).
+    return { created: true };
   }
 }
