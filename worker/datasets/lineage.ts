@@ -19,6 +19,12 @@ export interface LineageProvider {
 }
 
 export const MAX_DEPTH = 10;
+/**
+ * MLflow caps a dataset digest at 36 characters, so a run names a version by its id (a UUID) or by the
+ * first 12 to 36 hex digits of its sha256; shorter digests (pandas' 8) are too likely to collide.
+ */
+export const MIN_DIGEST_PREFIX = 12;
+const isDigestPrefix = (d: string) => d.length >= MIN_DIGEST_PREFIX && /^[0-9a-f]+$/.test(d);
 export const MAX_NODES = 500;
 
 const versionNode = (id: string): NodeRef => ({ kind: "dataset_version", key: id });
@@ -58,8 +64,8 @@ export class LineageService {
         if (v) out.push({ versionId: v.versionId, context: i.context });
         continue;
       }
-      if (/^[0-9a-f]{64}$/.test(i.digest)) {
-        for (const v of await this.store.versionsByRoot(i.digest)) out.push({ versionId: v.versionId, context: i.context });
+      if (isDigestPrefix(i.digest)) {
+        for (const v of await this.store.versionsByRootPrefix(i.digest)) out.push({ versionId: v.versionId, context: i.context });
       } else {
         const [v] = await this.store.getVersionsById([i.digest]);
         if (v) out.push({ versionId: v.versionId, context: i.context });
@@ -71,8 +77,8 @@ export class LineageService {
   private async runsOfVersion(v: VersionRow & { datasetName: string }): Promise<string[]> {
     const runs = new Set((await this.store.nativeRunsOfVersion(v.versionId)).map((r) => r.runId));
     const needle = `datasets/${encodeURIComponent(v.datasetName)}/versions/${v.version}`;
-    for (const i of await this.store.mlflowInputsNaming([v.rootSha256, v.versionId], needle)) {
-      if (i.digest === v.rootSha256 || i.digest === v.versionId) {
+    for (const i of await this.store.mlflowInputsNaming(v.versionId, v.rootSha256, MIN_DIGEST_PREFIX, needle)) {
+      if (i.digest === v.versionId || (isDigestPrefix(i.digest) && v.rootSha256.startsWith(i.digest))) {
         runs.add(i.runId);
         continue;
       }

@@ -442,13 +442,15 @@ export class DatasetStore {
     return rows.map((r) => ({ ...r.v, datasetName: r.datasetName }));
   }
 
-  /** Versions whose root is this sha256 (a file's hash or a manifest's). */
-  async versionsByRoot(sha256: string): Promise<(VersionRow & { datasetName: string })[]> {
+  /** Versions whose root sha256 starts with these hex digits (a full hash, or a prefix as MLflow digests are). */
+  async versionsByRootPrefix(prefix: string): Promise<(VersionRow & { datasetName: string })[]> {
     const rows = await this.db
       .select({ v: datasetVersions, datasetName: datasets.name })
       .from(datasetVersions)
       .innerJoin(datasets, eq(datasets.datasetId, datasetVersions.datasetId))
-      .where(eq(datasetVersions.rootSha256, sha256));
+      // Hex digits all sort below 'g', so this range is exactly the prefix, and it can use the index.
+      .where(and(sql`${datasetVersions.rootSha256} >= ${prefix}`, sql`${datasetVersions.rootSha256} < ${prefix + "g"}`))
+      .limit(100);
     return rows.map((r) => ({ ...r.v, datasetName: r.datasetName }));
   }
 
@@ -531,19 +533,20 @@ export class DatasetStore {
   }
 
   /**
-   * MLflow inputs that may name a dataset version: digest equal to one of `digests`, or a source that
-   * mentions `datasets/<name>/versions/<n>` (the caller parses the source exactly).
+   * MLflow inputs that may name a dataset version: digest equal to its id or to a prefix (at least
+   * `minPrefix` long) of its sha256, or a source that mentions `datasets/<name>/versions/<n>` (the
+   * caller parses the source exactly).
    */
-  async mlflowInputsNaming(digests: string[], sourceNeedle: string): Promise<{ runId: string; source: string; digest: string; context: string | null }[]> {
+  async mlflowInputsNaming(versionId: string, rootSha256: string, minPrefix: number, sourceNeedle: string): Promise<{ runId: string; source: string; digest: string; context: string | null }[]> {
     const like = `%${sourceNeedle.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
     const r = await this.d1
       .prepare(
         `SELECT ri.run_uuid AS run_id, d.source, d.digest,
            (SELECT t.value ->> '$.value' FROM json_each(ri.tags) t WHERE t.value ->> '$.key' = 'mlflow.data.context') AS context
          FROM run_inputs ri JOIN mlflow_datasets d ON d.dataset_uuid = ri.dataset_uuid
-         WHERE d.digest IN (SELECT value FROM json_each(?1)) OR d.source LIKE ?2 ESCAPE '\\'`,
+         WHERE d.digest = ?1 OR (length(d.digest) >= ?4 AND substr(?3, 1, length(d.digest)) = d.digest) OR d.source LIKE ?2 ESCAPE '\\'`,
       )
-      .bind(JSON.stringify(digests), like)
+      .bind(versionId, like, rootSha256, minPrefix)
       .all<{ run_id: string; source: string; digest: string; context: string | null }>();
     return r.results.map((x) => ({ runId: x.run_id, source: x.source, digest: x.digest, context: x.context }));
   }
