@@ -243,4 +243,39 @@ describe("datasets and versions", () => {
     expect(byName.price.stats.max).toEqual([30, 40]);
     expect(byName.price.stats.min).toBeUndefined();
   });
+
+  it("profiles a small CSV at commit, keeps a client's profile for large files, and refuses a malformed one", async () => {
+    await createDataset("profiled");
+    const csv = "id,price,city\n1,10.5,Oslo\n2,,Bergen\n3,20,Oslo\n4,30.5,\n";
+    const v = await commitFile("profiled", csv, { file_name: "prices.csv" });
+    expect(v.row_count).toBe(4);
+    expect(v.profile_source).toBe("server");
+    expect(v.schema).toEqual([
+      { name: "id", type: "integer" },
+      { name: "price", type: "number" },
+      { name: "city", type: "string" },
+    ]);
+    const [id, price, city] = v.profile.columns;
+    expect(id.numeric).toMatchObject({ min: 1, max: 4, mean: 2.5 });
+    expect(price).toMatchObject({ count: 3, missing: 1, missing_share: 0.25 });
+    expect(price.numeric.mean).toBeCloseTo(61 / 3, 10);
+    expect(price.numeric.quantiles["0.5"]).toBe(20);
+    expect(city.top).toEqual([
+      { value: "Oslo", count: 2 },
+      { value: "Bergen", count: 1 },
+    ]);
+    expect((await api("GET", "/datasets/profiled/versions/1")).json.version.profile).toEqual(v.profile);
+
+    const clientProfile = { format: "parquet", row_count: 1_000_000, columns: [{ name: "x", type: "number", count: 999_000, missing: 1000, missing_share: 0.001, distinct: null, numeric: { min: 0, max: 1, mean: 0.5, std: 0.29, quantiles: { "0.5": 0.5 } }, top: [] }] };
+    const h = await upload("pretend this is a large parquet file");
+    const withProfile = await api("POST", "/datasets/profiled/versions", { sha256: h, file_name: "big.parquet", profile: clientProfile });
+    expect(withProfile.status, withProfile.text).toBe(201);
+    expect(withProfile.json.version).toMatchObject({ row_count: 1_000_000, profile_source: "client", schema: [{ name: "x", type: "number" }] });
+    const bad = await api("POST", "/datasets/profiled/versions", { sha256: h, profile: { format: "csv", row_count: -1, columns: [] } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.message).toContain("row_count");
+
+    const binary = await commitFile("profiled", "not a table", { file_name: "notes.bin" });
+    expect(binary).toMatchObject({ row_count: null, schema: null, profile: null });
+  });
 });

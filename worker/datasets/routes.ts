@@ -217,16 +217,16 @@ datasetRoutes.openapi(
 datasetRoutes.openapi(
   createRoute({
     method: "put",
-    path: "/blobs/{sha256}",
+    path: "/blobs/{hash}",
     tags: ["Datasets"],
     summary: "Upload one file whose sha256 you know (verified; a mismatch stores nothing)",
     description: "The raw bytes are the body (Content-Length required for a direct write). Idempotent: a hash the store holds is not written again.",
     security,
-    request: { params: z.object({ sha256: sha.openapi({ param: { name: "sha256", in: "path" } }) }), body: binaryBody("The file's bytes") },
+    request: { params: z.object({ hash: sha.openapi({ param: { name: "hash", in: "path" }, description: "The file's sha256" }) }), body: binaryBody("The file's bytes") },
     responses: { 200: jsonResponse(BlobSchema, "The stored blob"), ...standardErrors },
   }),
   async (c) => {
-    const r = await c.var.services.datasets.putBlob(c.req.valid("param").sha256, c.req.raw.body, contentLength(c));
+    const r = await c.var.services.datasets.putBlob(c.req.valid("param").hash, c.req.raw.body, contentLength(c));
     return c.json(r, 200);
   },
 );
