@@ -23,7 +23,7 @@ const security = [{ bearer: [] }];
 const COMMIT_JSON_LIMIT = 32 * 1024 * 1024;
 
 /** Paths whose bodies these routes guard themselves (raw uploads; the large-JSON commit). */
-export const DATASETS_OWN_BODY_PATHS = [/^\/api\/v1\/blobs(\/[^/]+)?$/, /^\/api\/v1\/blobs\/uploads\/[^/]+\/parts\/[^/]+$/, /^\/api\/v1\/datasets\/[^/]+\/versions$/];
+export const DATASETS_OWN_BODY_PATHS = [/^\/api\/v1\/blobs(\/(?!missing$|uploads$)[^/]+)?$/, /^\/api\/v1\/blobs\/uploads\/[^/]+\/parts\/[^/]+$/, /^\/api\/v1\/datasets\/[^/]+\/versions$/];
 /** POSTs of this router that only read. */
 export const DATASETS_READ_ONLY_POSTS = [/^\/api\/v1\/blobs\/missing$/];
 
