@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { parquetWriteBuffer } from "hyparquet-writer";
 import { describe, expect, it } from "vitest";
 import { call, createToken, errorCode } from "./helpers";
 import { api, commitFile, createDataset, keysUnder, md5, mode, raw, sha256, upload } from "./datasets-helpers";
@@ -277,5 +278,18 @@ describe("datasets and versions", () => {
 
     const binary = await commitFile("profiled", "not a table", { file_name: "notes.bin" });
     expect(binary).toMatchObject({ row_count: null, schema: null, profile: null });
+  });
+
+  it("profiles a small Parquet file at commit", async () => {
+    await createDataset("parquet-set");
+    const buffer = parquetWriteBuffer({
+      columnData: [
+        { name: "x", data: [1.5, 2.5, null], type: "DOUBLE" },
+        { name: "label", data: ["a", "b", "a"], type: "STRING" },
+      ],
+    });
+    const v = await commitFile("parquet-set", new Uint8Array(buffer), { file_name: "part-0.parquet" });
+    expect(v).toMatchObject({ row_count: 3, profile_source: "server", schema: [{ name: "x", type: "number" }, { name: "label", type: "string" }] });
+    expect(v.profile.columns[0]).toMatchObject({ count: 2, missing: 1, numeric: { min: 1.5, max: 2.5, mean: 2 } });
   });
 });

@@ -428,8 +428,8 @@ datasetRoutes.openapi(
     tags: ["Datasets"],
     summary: "Commit a version: one uploaded file (sha256) or a directory manifest whose files are all uploaded",
     description:
-      "All or nothing: a manifest naming content the store does not hold is refused and nothing is written. CSV, TSV and JSON lines files " +
-      "up to 10 MiB are profiled here; send `profile` for larger ones. With skip_if_unchanged, committing the latest version's content again " +
+      "All or nothing: a manifest naming content the store does not hold is refused and nothing is written. CSV, TSV, JSON lines and Parquet " +
+      "files up to 10 MiB are profiled here; send `profile` for larger ones. With skip_if_unchanged, committing the latest version's content again " +
       "returns that version (200) instead of creating one.",
     security,
     request: {

@@ -10,6 +10,7 @@ import { parseOffsetToken, offsetToken } from "../http/paging";
 import type { Principal } from "../auth/service";
 import { guessContentType } from "../lib/artifact-paths";
 import { checkPath, diffManifests, isSha256, ManifestError, manifestHash, type ManifestEntry } from "../lib/manifest";
+import { profileParquet } from "../lib/profile/parquet";
 import { diffProfiles, profileText, ProfileError, schemaOf, tabularFormat, type ColumnChange, type Profile, type SchemaField } from "../lib/profile/index";
 import { StoreRejection } from "../artifacts/store";
 import type { ArtifactService, Download } from "../artifacts/service";
@@ -494,7 +495,8 @@ export class DatasetService {
     const object = await this.content.get(sha256);
     if (!object) return null;
     try {
-      return { profile: profileText(await object.text(), format), source: "server" };
+      const profile = format === "parquet" ? await profileParquet(await object.arrayBuffer()) : profileText(await object.text(), format);
+      return { profile, source: "server" };
     } catch (err) {
       // A file that does not parse is still a valid version; it just has no profile.
       if (err instanceof ProfileError) return null;

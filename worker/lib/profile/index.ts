@@ -8,7 +8,8 @@ import Papa from "papaparse";
 import { z } from "zod";
 
 export type ColumnType = "integer" | "number" | "boolean" | "datetime" | "string" | "empty";
-export type TabularFormat = "csv" | "tsv" | "jsonl";
+export type TextFormat = "csv" | "tsv" | "jsonl";
+export type TabularFormat = TextFormat | "parquet";
 
 export const QUANTILES = [0.05, 0.25, 0.5, 0.75, 0.95] as const;
 export const TOP_CATEGORIES = 10;
@@ -59,15 +60,17 @@ export function tabularFormat(fileName: string | null, contentType?: string | nu
   if (name.endsWith(".csv")) return "csv";
   if (name.endsWith(".tsv") || name.endsWith(".tab")) return "tsv";
   if (name.endsWith(".jsonl") || name.endsWith(".ndjson")) return "jsonl";
+  if (name.endsWith(".parquet") || name.endsWith(".pq")) return "parquet";
   const type = (contentType ?? "").toLowerCase();
   if (type.startsWith("text/csv")) return "csv";
   if (type.startsWith("text/tab-separated-values")) return "tsv";
   if (type.startsWith("application/x-ndjson") || type.startsWith("application/jsonl")) return "jsonl";
+  if (type.startsWith("application/vnd.apache.parquet") || type.startsWith("application/x-parquet")) return "parquet";
   return null;
 }
 
 /** The value of one cell: missing (null), a number, a boolean or text. */
-type Cell = null | number | boolean | string;
+export type Cell = null | number | boolean | string;
 
 const INTEGER = /^[+-]?\d+$/;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -235,7 +238,7 @@ function dedupeNames(header: string[]): string[] {
   });
 }
 
-export function profileText(text: string, format: TabularFormat): Profile {
+export function profileText(text: string, format: TextFormat): Profile {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   if (format === "csv") return delimited(body, ",", format);
   if (format === "tsv") return delimited(body, "\t", format);
