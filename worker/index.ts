@@ -23,6 +23,7 @@ import { systemRoutes } from "./system/routes";
 import { TRACKING_READ_ONLY_POSTS, trackingApiRoutes } from "./tracking/routes";
 import { DATASETS_OWN_BODY_PATHS, DATASETS_READ_ONLY_POSTS, datasetRoutes } from "./datasets/routes";
 import { DVC_PREFIX, dvcRoutes } from "./datasets/dvc-routes";
+import { sweepAbandonedUploads } from "./datasets/jobs";
 import { recordTick } from "./system/jobs";
 import { dispatchScheduled, type JobRegistry } from "./system/scheduler";
 import { VERSION } from "./system/service";
@@ -112,7 +113,7 @@ app.onError((err, c) => (isMlflowPath(c.req.path) ? handleMlflowError(err, c) : 
 
 /** cron expression (as in wrangler.toml [triggers]) → jobs; pillars add theirs here. */
 export const jobs: JobRegistry = {
-  "* * * * *": [recordTick],
+  "* * * * *": [recordTick, sweepAbandonedUploads],
 };
 
 export default {

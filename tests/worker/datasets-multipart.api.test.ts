@@ -1,4 +1,7 @@
+import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { sweepAbandonedUploads } from "../../worker/datasets/jobs";
+import { dispatchScheduled } from "../../worker/system/scheduler";
 import { describe, expect, it } from "vitest";
 import { call, errorCode } from "./helpers";
 import { api, createDataset, keysUnder, md5, mode, raw, sha256 } from "./datasets-helpers";
@@ -123,4 +126,20 @@ describe("multipart uploads", () => {
     expect((await api("POST", "/blobs/uploads", { sha256: await sha256(data), size: 10_001 * 5 * MiB, part_size: 5 * MiB })).status).toBe(400);
     expect((await api("DELETE", `/blobs/uploads/${up.upload_id}`)).status).toBe(200);
   });
+
+  it("forgets uploads abandoned for longer than R2 keeps them, on the hourly sweep", async () => {
+    const data = content(5 * MiB + 1, 13);
+    const old = await start(data);
+    await putPart(old.upload_id, 1, part(data, 5 * MiB, 1));
+    const fresh = await start(content(5 * MiB + 2, 17));
+    await env.DB.prepare("UPDATE blob_uploads SET created_at = ?1 WHERE upload_id = ?2").bind(Date.now() - 8 * 24 * 3600 * 1000, old.upload_id).run();
+    // Not at minute 0: nothing happens.
+    await dispatchScheduled({ "* * * * *": [sweepAbandonedUploads] }, { cron: "* * * * *", scheduledTime: Date.UTC(2026, 0, 1, 5, 7) }, env, createExecutionContext());
+    expect((await api("GET", `/blobs/uploads/${old.upload_id}`)).status).toBe(200);
+    const outcomes = await dispatchScheduled({ "* * * * *": [sweepAbandonedUploads] }, { cron: "* * * * *", scheduledTime: Date.UTC(2026, 0, 1, 6, 0) }, env, createExecutionContext());
+    expect(outcomes[0].ok).toBe(true);
+    expect((await api("GET", `/blobs/uploads/${old.upload_id}`)).status).toBe(404);
+    expect((await api("GET", `/blobs/uploads/${fresh.upload_id}`)).status).toBe(200);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM blob_upload_parts WHERE upload_id = ?1").bind(old.upload_id).first("n")).toBe(0);
+  }, 60_000);
 });

@@ -41,6 +41,15 @@ describe("dataset content store", () => {
     expect((await api("POST", "/blobs/missing", { sha256: [claimed] })).json.missing).toEqual([claimed]);
   });
 
+  it("stores an empty file", async () => {
+    const empty = await sha256("");
+    const put = await raw("PUT", `/api/v1/blobs/${empty}`, new Uint8Array(0));
+    expect(put.status, put.text).toBe(200);
+    expect(put.json).toMatchObject({ sha256: empty, md5: await md5(""), size: 0 });
+    const post = await raw("POST", "/api/v1/blobs", new Uint8Array(0));
+    expect(post.json).toMatchObject({ sha256: empty, size: 0, created: false });
+  });
+
   it("answers which of many hashes are missing in one call, beyond D1's parameter limit", async () => {
     const present = [await upload("m-1"), await upload("m-2")];
     const absent = await Promise.all(Array.from({ length: 2500 }, (_, i) => sha256(`absent-${i}`)));

@@ -28,6 +28,10 @@ export const MAX_BLOB_SIZE = 5 * 1024 * MiB - 5 * MiB;
 /** Files up to this size are profiled by the Worker at commit; larger ones by the client. */
 export const SERVER_PROFILE_LIMIT = 10 * MiB;
 export const MAX_MISSING_QUERY = 10_000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const UPLOAD_LIFETIME_MS = 7 * DAY_MS;
+/** No single request streams for a day, so a staging object that old is a leftover. */
+export const STAGING_LIFETIME_MS = DAY_MS;
 export const MAX_MANIFEST_ENTRIES = 100_000;
 const DIFF_LIST_LIMIT = 1000;
 
@@ -192,7 +196,7 @@ export class DatasetService {
         await drain(body);
         return { sha256: existing.sha256, md5: existing.md5, size: existing.size, created: false };
       }
-      if (length !== null && body !== null) {
+      if (length !== null && length > 0 && body !== null) {
         let d: Digests;
         try {
           d = await this.content.putVerified(declared, body, length);
@@ -355,6 +359,18 @@ export class DatasetService {
 
   async abortUpload(uploadId: string): Promise<void> {
     await this.dropUpload(await this.upload(uploadId));
+  }
+
+  /**
+   * Drops multipart uploads older than R2 keeps them (R2 aborts incomplete ones after 7 days) and
+   * staging objects left by requests that died mid-upload.
+   */
+  async sweepAbandoned(): Promise<{ uploads: number; staged: number }> {
+    const now = this.now();
+    const stale = await this.store.staleUploads(now - UPLOAD_LIFETIME_MS, 50);
+    for (const row of stale) await this.dropUpload(row);
+    const staged = await this.content.sweepStaging(now - STAGING_LIFETIME_MS);
+    return { uploads: stale.length, staged };
   }
 
   // --- datasets ----------------------------------------------------------------------------

@@ -98,9 +98,15 @@ export class ContentStore {
   /** Writes a body of unknown hash to a fresh staging key, returning the key and its digests. */
   async stage(body: ReadableStream<Uint8Array> | null, length: number | null): Promise<{ stagingPath: string; digests: Digests }> {
     const stagingPath = crypto.randomUUID();
-    const { stream, digests } = hashing(body ?? new Blob([]).stream());
+    if (body === null || length === 0) {
+      // An empty body: nothing to stream (and a cancelled stream would never finish hashing).
+      if (body) await body.cancel();
+      body = new Blob([]).stream();
+      length = null;
+    }
+    const { stream, digests } = hashing(body);
     try {
-      await this.staging.put(stagingPath, stream, body === null ? 0 : length);
+      await this.staging.put(stagingPath, stream, length);
     } catch (err) {
       await this.staging.deleteTree(stagingPath).catch(() => undefined);
       throw err;
@@ -120,6 +126,14 @@ export class ContentStore {
     } finally {
       await this.discard(stagingPath);
     }
+  }
+
+  /** Deletes staging objects older than `cutoff` (ms): leftovers of requests that died mid-upload. */
+  async sweepStaging(cutoff: number, limit = 1000): Promise<number> {
+    const page = await this.bucket.list({ prefix: STAGING_PREFIX, limit });
+    const stale = page.objects.filter((o) => o.uploaded.getTime() < cutoff).map((o) => o.key);
+    if (stale.length) await this.bucket.delete(stale);
+    return stale.length;
   }
 
   async discard(stagingPath: string): Promise<void> {
@@ -269,6 +283,10 @@ export class DatasetStore {
 
   async insertUpload(row: UploadRow): Promise<void> {
     await this.db.insert(blobUploads).values(row);
+  }
+
+  async staleUploads(cutoff: number, limit: number): Promise<UploadRow[]> {
+    return this.db.select().from(blobUploads).where(sql`${blobUploads.createdAt} < ${cutoff}`).orderBy(asc(blobUploads.createdAt)).limit(limit);
   }
 
   async getUpload(uploadId: string): Promise<UploadRow | null> {
