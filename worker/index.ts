@@ -5,6 +5,7 @@
  * run_worker_first reach this code.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { except } from "hono/combine";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import type { AppEnv, WorkerBindings } from "./env";
@@ -25,6 +26,9 @@ import { TRACKING_READ_ONLY_POSTS, trackingApiRoutes } from "./tracking/routes";
 import { TUNING_READ_ONLY_POSTS, tuningRoutes } from "./tuning/routes";
 import { pipelineRoutes } from "./pipelines/routes";
 import { schedulePipelines } from "./pipelines/jobs";
+import { DATASETS_OWN_BODY_PATHS, DATASETS_READ_ONLY_POSTS, datasetRoutes } from "./datasets/routes";
+import { DVC_PREFIX, dvcRoutes } from "./datasets/dvc-routes";
+import { sweepAbandonedUploads } from "./datasets/jobs";
 import { recordTick } from "./system/jobs";
 import { dispatchScheduled, type JobRegistry } from "./system/scheduler";
 import { VERSION } from "./system/service";
@@ -41,7 +45,14 @@ const MLFLOW_SERVER_VERSION = "3.4.0";
 // /health is MLflow's liveness probe, public there too; MLflow's /version needs read like the rest.
 const PUBLIC_PATHS = new Set([`${API_V1}/health`, `${API_V1}/openapi.json`, `${API_V1}/docs`, "/health"]);
 
-const READ_ONLY_POSTS = [...MLFLOW_READ_ONLY_POSTS, ...TRACKING_READ_ONLY_POSTS, ...TUNING_READ_ONLY_POSTS];
+const READ_ONLY_POSTS = [
+  ...MLFLOW_READ_ONLY_POSTS,
+  ...TRACKING_READ_ONLY_POSTS,
+  ...TUNING_READ_ONLY_POSTS,
+  ...DATASETS_READ_ONLY_POSTS,
+];
+/** Routes that stream raw bodies or take large JSON guard their bodies themselves. */
+const OWN_BODY_PATHS = [...DATASETS_OWN_BODY_PATHS];
 
 export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -62,7 +73,7 @@ app.use(
 );
 app.use("*", async (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : authenticate()(c, next)));
 app.use("*", async (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : authorize(READ_ONLY_POSTS)(c, next)));
-app.use(`${API_V1}/*`, limitBody(), requireJsonBody());
+app.use(`${API_V1}/*`, except((c) => OWN_BODY_PATHS.some((r) => r.test(c.req.path)), limitBody(), requireJsonBody()));
 
 app.route(API_V1, systemRoutes);
 app.route(API_V1, authRoutes);
@@ -71,6 +82,8 @@ app.route(API_V1, monitoringRoutes);
 app.route("/", metricsRoutes);
 app.route(API_V1, tuningRoutes);
 app.route(API_V1, pipelineRoutes);
+app.route(API_V1, datasetRoutes);
+app.route(DVC_PREFIX, dvcRoutes);
 
 // MLflow REST API 2.0 (the web UI's copy lives under /ajax-api).
 for (const prefix of ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"]) {
@@ -116,7 +129,7 @@ app.onError((err, c) => (isMlflowPath(c.req.path) ? handleMlflowError(err, c) : 
 
 /** cron expression (as in wrangler.toml [triggers]) → jobs; pillars add theirs here. */
 export const jobs: JobRegistry = {
-  "* * * * *": [recordTick, monitoringJob, schedulePipelines],
+  "* * * * *": [recordTick, monitoringJob, schedulePipelines, sweepAbandonedUploads],
 };
 
 export default {

@@ -28,6 +28,9 @@ import { TuningService } from "./tuning/service";
 import { StudyStore } from "./tuning/store";
 import { PipelineService } from "./pipelines/service";
 import { PipelineStore } from "./pipelines/store";
+import { DatasetService } from "./datasets/service";
+import { BLOB_PREFIX, ContentStore, DatasetStore } from "./datasets/store";
+import { LineageService, type LineageProvider } from "./datasets/lineage";
 
 export interface Services {
   tokens: TokenService;
@@ -42,6 +45,8 @@ export interface Services {
   monitoring: MonitoringService;
   tuning: TuningService;
   pipelines: PipelineService;
+  datasets: DatasetService;
+  lineage: LineageService;
 }
 
 export function buildServices(env: WorkerBindings): Services {
@@ -51,6 +56,10 @@ export function buildServices(env: WorkerBindings): Services {
   const runLogger = new RunLogger(tracking, db);
   const registry = new RegistryService(new RegistryStore(db), new TrackingStore(db), loggedModels);
   const pipelines = new PipelineService(new PipelineStore(db), { runs: env.PIPELINE_RUNS, blobs: env.BLOBS });
+  const datasetStore = new DatasetStore(db);
+  const datasets = new DatasetService(datasetStore, new ContentStore(env.BLOBS), new ArtifactService(new ArtifactStore(env.BLOBS, { prefix: BLOB_PREFIX })));
+  /** Monitors and pipeline runs add their lineage links here. */
+  const lineageProviders: LineageProvider[] = [];
   return {
     tokens: new TokenService(new TokenStore(db), env.TERN_ADMIN_TOKEN),
     system: new SystemService(new SystemStore(db), {
@@ -73,5 +82,7 @@ export function buildServices(env: WorkerBindings): Services {
     }),
     tuning: new TuningService(env.STUDIES, new StudyStore(db), tracking, runLogger),
     pipelines,
+    datasets,
+    lineage: new LineageService(datasetStore, datasets, lineageProviders),
   };
 }

@@ -5,7 +5,7 @@ import { jobs } from "../../worker/index";
 import { createDb } from "../../worker/db/client";
 import { MonitoringService } from "../../worker/monitoring/service";
 import { MonitoringStore } from "../../worker/monitoring/store";
-import { PIPELINES_UNAVAILABLE, type DatasetReader, type PipelineTrigger } from "../../worker/monitoring/model";
+import { type DatasetReader, type PipelineTrigger } from "../../worker/monitoring/model";
 import { dispatchScheduled } from "../../worker/system/scheduler";
 import type { RawValue } from "../../worker/lib/drift";
 import { call } from "./helpers";
@@ -147,11 +147,34 @@ describe("alert rules", () => {
     expect(e.delivery).toMatchObject({ status: "failed", attempts: 6, next_attempt_at: null, last_error: "HTTP 500" });
   });
 
-  it("notes on the event that pipeline triggers wait for the pipelines pillar", async () => {
-    const { monitor } = await monitorWithRule({ series: "drift_share", operator: ">", threshold: 0.5, pipeline_id: "retrain-daily" });
+  it("starts the rule's pipeline when it fires, with the alert as the run's conf", async () => {
+    const created = await api("POST", "/pipelines", { name: `retrain-${crypto.randomUUID().slice(0, 8)}`, spec: { tasks: { retrain: { kind: "noop" } } } });
+    expect(created.status, created.text).toBe(201);
+    const pipelineId = created.json.pipeline_id;
+    const { monitor, rule } = await monitorWithRule({ series: "drift_share", operator: ">", threshold: 0.5, pipeline_id: pipelineId });
     const fired = (await post(monitor.id, 0.9)).json.alerts[0];
     expect(fired.delivery.status).toBe("none");
-    expect(fired.pipeline).toEqual({ run_id: null, note: PIPELINES_UNAVAILABLE });
+    // The trigger runs after the response (waitUntil); the event records the run it started.
+    let runId: string | null = null;
+    for (let i = 0; i < 50 && !runId; i++) {
+      const events = (await api("GET", `/monitors/${monitor.id}/alerts`)).json.alerts;
+      runId = events.find((e: any) => e.id === fired.id)?.pipeline?.run_id ?? null;
+      if (!runId) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(runId).toMatch(/.+/);
+    const runs = (await api("GET", `/pipelines/${pipelineId}/runs`)).json.runs;
+    expect(runs.map((r: any) => r.run_id)).toEqual([runId]);
+    const run = (await api("GET", `/pipeline-runs/${runId}`)).json;
+    expect(JSON.stringify(run)).toContain(rule.id);
+    // A rule naming a pipeline that does not exist says so on its event instead.
+    const orphan = await monitorWithRule({ series: "drift_share", operator: ">", threshold: 0.5, pipeline_id: "no-such-pipeline" });
+    const event = (await post(orphan.monitor.id, 0.9)).json.alerts[0];
+    let note: string | null = null;
+    for (let i = 0; i < 50 && !note; i++) {
+      note = (await api("GET", `/monitors/${orphan.monitor.id}/alerts`)).json.alerts.find((e: any) => e.id === event.id)?.pipeline?.note ?? null;
+      if (!note) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(note).toContain("pipeline trigger failed");
   });
 });
 

@@ -649,3 +649,140 @@ export const pipelineTaskInstances = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.runId, t.taskId] }), index("pipeline_task_instances_queue").on(t.queue, t.state, t.queuedAt)],
 );
+
+// ---------------------------------------------------------------------------------------------
+// Datasets (data versioning): datasets with immutable numbered versions over one content store.
+// Blobs are keyed by sha256 (R2 key blobs/sha256/<xx>/<rest>), so identical content is stored once
+// across every dataset, version and DVC push. A version's root is a blob (one file) or a manifest.
+// ---------------------------------------------------------------------------------------------
+
+export const datasets = sqliteTable(
+  "datasets",
+  {
+    datasetId: text("dataset_id").primaryKey(),
+    name: text("name").notNull().unique(),
+    description: text("description").notNull().default(""),
+    /** JSON object of string → string. */
+    tags: text("tags").notNull().default("{}"),
+    latestVersion: integer("latest_version").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("datasets_updated").on(t.updatedAt)],
+);
+
+export const datasetVersions = sqliteTable(
+  "dataset_versions",
+  {
+    versionId: text("version_id").primaryKey(),
+    datasetId: text("dataset_id")
+      .notNull()
+      .references(() => datasets.datasetId, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    kind: text("kind", { enum: ["file", "directory"] }).notNull(),
+    /** sha256 of the file (kind file) or of the manifest (kind directory). */
+    rootSha256: text("root_sha256").notNull(),
+    /** The file's name for a single-file version (downloads are named after it); null for directories. */
+    fileName: text("file_name"),
+    size: integer("size").notNull(),
+    fileCount: integer("file_count").notNull(),
+    contentType: text("content_type"),
+    createdByTokenId: text("created_by_token_id"),
+    createdByName: text("created_by_name").notNull(),
+    message: text("message").notNull().default(""),
+    gitCommit: text("git_commit"),
+    gitBranch: text("git_branch"),
+    parentVersionId: text("parent_version_id"),
+    rowCount: integer("row_count"),
+    /** JSON: [{name, type}] of the tabular file, when profiled. */
+    schema: text("schema"),
+    /** JSON: the column profile (worker/lib/profile), when profiled. */
+    profile: text("profile"),
+    /** Where the profile came from: "server" (computed here) or "client" (sent with the commit). */
+    profileSource: text("profile_source"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("dataset_versions_number").on(t.datasetId, t.version), index("dataset_versions_root").on(t.rootSha256)],
+);
+
+export const blobs = sqliteTable(
+  "blobs",
+  {
+    sha256: text("sha256").primaryKey(),
+    md5: text("md5").notNull(),
+    size: integer("size").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("blobs_md5").on(t.md5)],
+);
+
+/** A directory's listing; its id is the sha256 of its canonical JSON (worker/lib/manifest.ts). */
+export const manifests = sqliteTable("manifests", {
+  sha256: text("sha256").primaryKey(),
+  fileCount: integer("file_count").notNull(),
+  size: integer("size").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const manifestEntries = sqliteTable(
+  "manifest_entries",
+  {
+    manifestSha256: text("manifest_sha256")
+      .notNull()
+      .references(() => manifests.sha256, { onDelete: "cascade" }),
+    path: text("path").notNull(),
+    sha256: text("sha256").notNull(),
+    size: integer("size").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.manifestSha256, t.path] }), index("manifest_entries_blob").on(t.sha256)],
+);
+
+/** DVC's object names (md5, with ".dir" for directory listings) → the blob that holds the bytes. */
+export const dvcObjects = sqliteTable("dvc_objects", {
+  /** The name under files/md5/: 32 hex digits, optionally followed by ".dir". */
+  name: text("name").primaryKey(),
+  sha256: text("sha256").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** An R2 multipart upload in progress; R2's binding cannot list parts, so they are recorded here. */
+export const blobUploads = sqliteTable("blob_uploads", {
+  uploadId: text("upload_id").primaryKey(),
+  r2UploadId: text("r2_upload_id").notNull(),
+  stagingKey: text("staging_key").notNull(),
+  sha256: text("sha256").notNull(),
+  size: integer("size").notNull(),
+  partSize: integer("part_size").notNull(),
+  partCount: integer("part_count").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const blobUploadParts = sqliteTable(
+  "blob_upload_parts",
+  {
+    uploadId: text("upload_id")
+      .notNull()
+      .references(() => blobUploads.uploadId, { onDelete: "cascade" }),
+    partNumber: integer("part_number").notNull(),
+    etag: text("etag").notNull(),
+    size: integer("size").notNull(),
+    sha256: text("sha256").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.uploadId, t.partNumber] })],
+);
+
+/** Dataset versions a run read, declared over the native API (MLflow inputs are resolved at query time). */
+export const datasetVersionInputs = sqliteTable(
+  "dataset_version_inputs",
+  {
+    runUuid: text("run_uuid")
+      .notNull()
+      .references(() => runs.runUuid),
+    versionId: text("version_id")
+      .notNull()
+      .references(() => datasetVersions.versionId),
+    context: text("context"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runUuid, t.versionId] }), index("dataset_version_inputs_version").on(t.versionId)],
+);

@@ -51,7 +51,8 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     }
     const unauthenticated = (message: string) =>
       new ApiError("UNAUTHENTICATED", message, { "WWW-Authenticate": 'Bearer realm="tern"' });
-    const token = presentedToken(c.req.header("authorization"));
+    // X-Tern-Token carries the bare token for clients that can only set a custom header (DVC's `auth custom`).
+    const token = presentedToken(c.req.header("authorization")) ?? (c.req.header("x-tern-token")?.trim() || null);
     if (!token) throw unauthenticated("This Tern requires an API token: send 'Authorization: Bearer <token>'");
     const principal = await c.var.services.tokens.verify(token, (p) => c.executionCtx.waitUntil(p));
     if (!principal) {
