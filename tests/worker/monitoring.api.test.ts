@@ -230,6 +230,11 @@ describe("/metrics", () => {
     expect(get("tern_monitor_column_drifted", { column: "zip\ncode" })).toEqual([0]);
     expect(get("tern_monitor_performance", { metric: "accuracy" })).toEqual([0.87]);
     expect(get("tern_monitor_alert_firing", { series: "drift_share" })).toEqual([1]);
+    // Two rules with one name and series stay two series, told apart by rule_id.
+    const twin = await api("POST", `/monitors/${m.id}/rules`, { name: rule.json.rule.name, series: "drift_share", operator: ">=", threshold: 0.5 });
+    const again = parseExposition((await call("GET", "/metrics", { mode })).text).samples.filter((s) => s.name === "tern_monitor_alert_firing" && s.labels.monitor === m.name);
+    expect(again.map((s) => s.labels.rule_id).sort()).toEqual([rule.json.rule.id, twin.json.rule.id].sort());
+    expect(again.map((s) => s.value).sort()).toEqual([0, 1]);
     // The escaped name round-trips: quotes, backslash and newline survive the exposition.
     expect(res.text).toContain('monitor="prod \\"eu\\"\\\\west"');
   });

@@ -497,9 +497,10 @@ export class MonitoringService {
       },
       {
         name: "tern_monitor_alert_firing",
+        // rule_id keeps two rules of the same name and series apart: Prometheus refuses duplicate series.
         help: "1 when the alert rule is firing, else 0 (disabled rules are 0).",
         type: "gauge",
-        samples: liveRules.map((r) => ({ labels: { monitor: byId.get(r.monitorId)!.name, rule: r.name, series: r.series }, value: r.enabled && r.state === "firing" ? 1 : 0 })),
+        samples: liveRules.map((r) => ({ labels: { monitor: byId.get(r.monitorId)!.name, rule: r.name, rule_id: r.id, series: r.series }, value: r.enabled && r.state === "firing" ? 1 : 0 })),
       },
     ];
   }
