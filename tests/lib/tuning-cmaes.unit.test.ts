@@ -142,7 +142,7 @@ const sphereSpace = (s: (name: string, d: Distribution) => ParamValue) => {
 };
 const sphere = (p: Record<string, ParamValue>) => ["x0", "x1", "x2", "x3"].reduce((a, k) => a + ((p[k] as number) - 1) ** 2, 0);
 
-describe("cmaes sampler", () => {
+describe("cmaes sampler", { timeout: 60_000 }, () => {
   it("is registered; options are validated; multi-objective is refused", () => {
     expect(createSampler({ type: "cmaes" }, ["minimize"]).type).toBe("cmaes");
     expect(() => createSampler({ type: "cmaes", popsize: 1 }, ["minimize"])).toThrow(SamplerConfigError);

@@ -24,7 +24,7 @@ function study(
 const sum = (xs: { importance: number }[]) => xs.reduce((a, x) => a + x.importance, 0);
 const imp = (r: { name: string; importance: number }[], name: string) => r.find((x) => x.name === name)?.importance as number;
 
-describe("paramImportances (fANOVA)", () => {
+describe("paramImportances (fANOVA)", { timeout: 60_000 }, () => {
   it("a function of x alone gives x ≈ 1", () => {
     const r = paramImportances(study(60, { x: F(-3, 3), y: F(0, 1), z: F(0, 1) }, (p) => (p.x as number) ** 2));
     expect(r[0].name).toBe("x");

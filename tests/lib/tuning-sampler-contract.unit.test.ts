@@ -149,7 +149,8 @@ describe("sampler contract", () => {
   for (const type of samplerTypes()) {
     for (const config of configsOf(type)) {
       const label = JSON.stringify(config);
-      describe(label, () => {
+      // Generous timeout: each case runs whole studies; none measures speed.
+      describe(label, { timeout: 60_000 }, () => {
         for (const mode of ["define-by-run", "search-space"] as Mode[]) {
           it(`${mode}: values belong to their distributions (steps, log, ints, choices) over a whole study`, () => {
             runStudy(createSampler(config, ["minimize"]), { seed: 1, n: 30, mode, conditional: false });
