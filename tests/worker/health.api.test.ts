@@ -9,7 +9,7 @@ describe("GET /api/v1/health", () => {
     expect(res.json.auth_mode).toBe("token");
     expect(res.json.bindings.d1.status).toBe("ok");
     expect(res.json.bindings.r2.status).toBe("ok");
-    expect(Object.keys(res.json.bindings.durable_objects).sort()).toEqual(["RATE_LIMITER", "STUDIES"]);
+    expect(Object.keys(res.json.bindings.durable_objects).sort()).toEqual(["PIPELINE_RUNS", "RATE_LIMITER", "STUDIES"]);
     expect(res.json.bindings.durable_objects.RATE_LIMITER.status).toBe("ok");
     expect(res.json.bindings.durable_objects.STUDIES.status).toBe("ok");
   });

@@ -97,6 +97,9 @@ export class PipelineRunObject extends TernDurableObject implements PipelineRunA
   private spec: PipelineSpec | null = null;
   private run: RunState | null = null;
   private chain: Promise<unknown> = Promise.resolve();
+  /** The run as D1 last received it (null: unknown, e.g. after a restart, so everything is written). */
+  private mirrored: RunState | null = null;
+  private flushing: Promise<void> | null = null;
   private readonly inflight = new Map<string, AbortController>();
   private readonly lastFlush = new Map<string, number>();
 
@@ -136,11 +139,15 @@ export class PipelineRunObject extends TernDurableObject implements PipelineRunA
       this.spec = spec;
       this.run = run;
       await this.mirror(null, run);
+      this.mirrored = run;
     }
     return this.snapshot();
   }
 
+  /** The run as it is once the events received so far are applied and mirrored. */
   async snapshot(): Promise<RunSnapshot> {
+    await this.chain;
+    await this.flushMirror();
     const { meta, spec, run } = this.loaded();
     return {
       run_id: meta.run_id,
@@ -291,9 +298,39 @@ export class PipelineRunObject extends TernDurableObject implements PipelineRunA
     this.run = r.state;
     this.ctx.storage.sql.exec("UPDATE run SET state = ? WHERE id = 1", JSON.stringify(r.state));
     for (const action of r.actions) await this.perform(action);
-    await this.mirror(before, r.state);
-    if (r.actions.some((a) => a.type === "run_finished")) await this.afterFinish(r.state);
+    const finished = r.actions.some((a) => a.type === "run_finished");
+    if (finished) {
+      // Other runs may start once D1 shows this one finished.
+      await this.flushMirror();
+      await this.afterFinish(r.state);
+    } else this.ctx.waitUntil(this.flushMirror().catch(() => undefined));
     return r;
+  }
+
+  /**
+   * Brings the D1 mirror up to the current run. Writes are coalesced: while one is in flight, later
+   * changes wait and go out together, so a burst of task completions costs one D1 batch, not one each.
+   */
+  private flushMirror(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    if (!this.run || this.mirrored === this.run) return Promise.resolve();
+    const flushing = (async () => {
+      // Yield first, so `this.flushing` is set before the loop can finish.
+      await null;
+      try {
+        while (this.run && this.mirrored !== this.run) {
+          const target = this.run;
+          await this.mirror(this.mirrored, target);
+          this.mirrored = target;
+        }
+      } catch (err) {
+        console.error(JSON.stringify({ event: "pipeline_run.mirror_failed", run_id: this.meta?.run_id, error: String(err) }));
+      } finally {
+        this.flushing = null;
+      }
+    })();
+    this.flushing = flushing;
+    return flushing;
   }
 
   private async perform(action: MachineAction): Promise<void> {

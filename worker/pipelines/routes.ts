@@ -16,7 +16,7 @@ const hexId = (name: string) => z.string().regex(/^[0-9a-f]{32}$/, `a ${name} is
 const PipelineIdParam = z.object({ pipeline_id: hexId("pipeline id").openapi({ param: { name: "pipeline_id", in: "path" } }) });
 const RunIdParam = z.object({ run_id: hexId("run id").openapi({ param: { name: "run_id", in: "path" } }) });
 const time = z.union([z.number().int().min(0), z.string().min(1).max(40)]).openapi({ description: "Milliseconds since the epoch, or an ISO 8601 date-time (UTC unless it has an offset)" });
-const conf = z.record(z.string(), z.json()).refine((c) => JSON.stringify(c).length <= 64 * 1024, "conf is limited to 64 KB of JSON");
+const conf = z.record(z.string(), z.unknown()).refine((c) => JSON.stringify(c).length <= 64 * 1024, "conf is limited to 64 KB of JSON");
 const specInput = z.union([z.string().min(1).max(512 * 1024), z.record(z.string(), z.unknown())]).openapi({ description: "The DAG spec: a JSON object, or YAML/JSON text" });
 const taskIds = z.array(z.string().regex(TASK_ID, "a task id")).min(1).max(1000);
 
@@ -395,7 +395,7 @@ pipelineRoutes.openapi(
           .object({
             ...Attempt,
             exit_code: z.number().int(),
-            output: z.json().optional().refine((v) => v === undefined || JSON.stringify(v).length <= 64 * 1024, "limited to 64 KB of JSON"),
+            output: z.unknown().optional().refine((v) => v === undefined || JSON.stringify(v).length <= 64 * 1024, "limited to 64 KB of JSON"),
           })
           .strict(),
       ),
