@@ -1,11 +1,14 @@
 /**
- * Evidently's first eight drift tests on already-cleaned columns (finite numbers, or non-missing
- * categories): ks, chisquare, z, wasserstein, psi, kl_div, jensenshannon, hellinger. Each returns
- * the score Evidently reports and its decision, or throws DriftTestError where the statistic is
- * undefined for the data. p-values are computed so that tiny tails keep their digits.
+ * Evidently's drift tests on already-cleaned columns (finite numbers, or non-missing categories):
+ * ks, chisquare, z, wasserstein, psi, kl_div, jensenshannon and hellinger here, the rest from
+ * numeric-tests, categorical-tests and mmd, all behind one dispatcher. Each returns the score
+ * Evidently reports and its decision, or throws DriftTestError where the statistic is undefined
+ * for the data. p-values are computed so that tiny tails keep their digits.
  */
-import erfc from "@stdlib/math-base-special-erfc";
-import gammainc from "@stdlib/math-base-special-gammainc";
+import { fisherExactTest, gTest, tvdTest } from "./categorical-tests";
+import { empiricalMmd } from "./mmd";
+import { andersonDarling, cramerVonMises, eppsSingleton, energyDistance, mannWhitney, tTest } from "./numeric-tests";
+import { chiSquareSf, normalTwoSidedP } from "./special";
 import { binnedPercents, distinctSorted, fillEmptyBins, histogramCounts, sturgesEdges } from "./binning";
 import { countValues, unionKeys } from "./clean";
 import { ks2Sample } from "./kolmogorov";
@@ -29,18 +32,7 @@ function result(method: StattestName, score: number, threshold: number | undefin
 
 const ascending = (a: number, b: number): number => a - b;
 
-/** Pr(X² >= x) for df degrees of freedom, as the regularised upper incomplete gamma (no 1 - cdf). */
-export function chiSquareSf(x: number, df: number): number {
-  if (Number.isNaN(x)) return NaN;
-  if (x === Infinity) return 0;
-  if (x <= 0) return 1;
-  return gammainc(x / 2, df / 2, true, true);
-}
-
-/** Two-sided normal tail 2·Pr(Z >= |z|) = erfc(|z|/√2). */
-export function normalTwoSidedP(z: number): number {
-  return erfc(Math.abs(z) / Math.SQRT2);
-}
+export { chiSquareSf, normalTwoSidedP };
 
 /** Two-sample Kolmogorov–Smirnov, two-sided, scipy's automatic exact/asymptotic choice. */
 export function ksStattest(reference: readonly number[], current: readonly number[], threshold?: number): StattestResult {
@@ -270,5 +262,37 @@ export function runStattest(
       return jensenShannonStattest(reference, current, columnType, threshold);
     case "hellinger":
       return hellingerStattest(reference, current, columnType, threshold);
+    case "anderson": {
+      const r = andersonDarling(...numeric());
+      return result(method, r.pValue, threshold, { statistic: r.statistic });
+    }
+    case "cramer_von_mises": {
+      const r = cramerVonMises(...numeric());
+      return result(method, r.pValue, threshold, { statistic: r.statistic });
+    }
+    case "mannw": {
+      const r = mannWhitney(...numeric());
+      return result(method, r.pValue, threshold, { statistic: r.statistic });
+    }
+    case "ed":
+      return result(method, energyDistance(...numeric()), threshold);
+    case "es": {
+      const r = eppsSingleton(...numeric());
+      return result(method, r.pValue, threshold, { statistic: r.statistic });
+    }
+    case "t_test": {
+      const r = tTest(...numeric());
+      return result(method, r.pValue, threshold, { statistic: r.statistic });
+    }
+    case "empirical_mmd": {
+      const r = empiricalMmd(...numeric());
+      return result(method, r.pValue, threshold, { statistic: r.statistic });
+    }
+    case "fisher_exact":
+    case "g_test":
+    case "TVD": {
+      const r = method === "fisher_exact" ? fisherExactTest(reference, current) : method === "g_test" ? gTest(reference, current) : tvdTest(reference, current);
+      return result(method, r.pValue, threshold, r.statistic !== undefined && !Number.isNaN(r.statistic) ? { statistic: r.statistic } : {});
+    }
   }
 }
