@@ -17,7 +17,7 @@ export interface CategoryCounts {
 }
 
 /** Counts of each category on both sides, over the sorted union of categories. */
-export function categoryCounts(reference: readonly CategoryValue[], current: readonly CategoryValue[]): CategoryCounts {
+export function categoryCounts(reference: ArrayLike<CategoryValue>, current: ArrayLike<CategoryValue>): CategoryCounts {
   const r = countValues(reference);
   const c = countValues(current);
   const keys = unionKeys(r, c);
@@ -68,7 +68,7 @@ export function fisherExact2x2(a: number, b: number, c: number, d: number): Cate
  * zeros_ref]] (the two-sided p-value does not depend on which category is "one"). Evidently also
  * refuses unequal row counts; the test is well defined for them, so it is computed here.
  */
-export function fisherExactTest(reference: readonly CategoryValue[], current: readonly CategoryValue[]): CategoricalTestResult {
+export function fisherExactTest(reference: ArrayLike<CategoryValue>, current: ArrayLike<CategoryValue>): CategoricalTestResult {
   const counts = categoryCounts(reference, current);
   if (counts.keys.length > 2) {
     throw new DriftTestError(
@@ -88,7 +88,7 @@ export function fisherExactTest(reference: readonly CategoryValue[], current: re
  * the same number of rows; they are scaled to the current size here, which is identical then and
  * defined otherwise. A category unseen in the reference makes G infinite and p = 0.
  */
-export function gTest(reference: readonly CategoryValue[], current: readonly CategoryValue[]): CategoricalTestResult {
+export function gTest(reference: ArrayLike<CategoryValue>, current: ArrayLike<CategoryValue>): CategoricalTestResult {
   const counts = categoryCounts(reference, current);
   if (counts.keys.length < 2) {
     throw new DriftTestError("SINGLE_CATEGORY", "g_test needs at least two categories across reference and current (zero degrees of freedom).");
@@ -124,8 +124,8 @@ export const DEFAULT_PERMUTATION_SEED = 0;
  * reproducible, though not numpy's stream.
  */
 export function tvdTest(
-  reference: readonly CategoryValue[],
-  current: readonly CategoryValue[],
+  reference: ArrayLike<CategoryValue>,
+  current: ArrayLike<CategoryValue>,
   seed = DEFAULT_PERMUTATION_SEED,
 ): CategoricalTestResult {
   const counts = categoryCounts(reference, current);

@@ -11,7 +11,7 @@ import { DriftTestError } from "./types";
 export type Numbers = ArrayLike<number>;
 
 export function sortedCopy(values: Numbers): Float64Array {
-  return Float64Array.from(values as ArrayLike<number>).sort();
+  return (values instanceof Float64Array ? values.slice() : Float64Array.from(values)).sort();
 }
 
 function requireRows(method: string, reference: Numbers, current: Numbers, min: number): void {
@@ -505,18 +505,25 @@ export function eppsSingleton(reference: Numbers, current: Numbers): TestStatist
   }
   const ts = ES_T.map((t) => t / (iqr / 2));
   const dim = 2 * ts.length;
+  const gi = new Float64Array(dim);
+  const g = (x: number): void => {
+    for (let k = 0; k < ts.length; k++) {
+      gi[k] = Math.cos(ts[k] * x);
+      gi[k + ts.length] = Math.sin(ts[k] * x);
+    }
+  };
   const features = (values: Numbers): { mean: number[]; cov: number[][] } => {
     const len = values.length;
-    const g = (x: number): number[] => [...ts.map((t) => Math.cos(t * x)), ...ts.map((t) => Math.sin(t * x))];
     const mean = new Array<number>(dim).fill(0);
     for (let i = 0; i < len; i++) {
-      const gi = g(values[i]);
+      g(values[i]);
       for (let d = 0; d < dim; d++) mean[d] += gi[d];
     }
     for (let d = 0; d < dim; d++) mean[d] /= len;
     const cov = Array.from({ length: dim }, () => new Array<number>(dim).fill(0));
     for (let i = 0; i < len; i++) {
-      const gi = g(values[i]).map((v, d) => v - mean[d]);
+      g(values[i]);
+      for (let d = 0; d < dim; d++) gi[d] -= mean[d];
       for (let r = 0; r < dim; r++) for (let c = r; c < dim; c++) cov[r][c] += gi[r] * gi[c];
     }
     for (let r = 0; r < dim; r++) {
