@@ -80,3 +80,27 @@ export {
   LARGE_REFERENCE_ROWS,
   type ValueKind,
 } from "./select";
+export {
+  type ClassificationInput,
+  type ClassificationQuality,
+  classificationQuality,
+  labelsFromProbabilities,
+  LOG_LOSS_EPS,
+  MAPE_EPSILON,
+  type MapeZeroHandling,
+  type RegressionOptions,
+  type RegressionQuality,
+  regressionQuality,
+  rocAuc,
+} from "./performance";
+export {
+  type CategoryChange,
+  categoryChanges,
+  type ColumnQuality,
+  columnQuality,
+  type ColumnQualityReport,
+  dataQuality,
+  type NumericStats,
+  type OutOfRange,
+  outOfRange,
+} from "./quality";
