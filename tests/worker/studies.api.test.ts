@@ -226,6 +226,41 @@ describe("ask, suggest, report, tell", () => {
   });
 });
 
+describe("registered samplers", () => {
+  it("grid: every point once, and a parameter outside the grid is a 400", async () => {
+    const id = await createStudy({ name: "s-grid", sampler: { type: "grid", search_space: { x: [0, 1], c: ["a", "b"] } } });
+    const space = { x: { type: "int", low: 0, high: 1 }, c: { type: "categorical", choices: ["a", "b"] } };
+    const seen = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const { trial_number, params } = (await api("POST", `/studies/${id}/ask`, { search_space: space })).json;
+      seen.add(JSON.stringify([params.x, params.c]));
+      await api("POST", `/studies/${id}/trials/${trial_number}/tell`, { value: i });
+    }
+    expect(seen.size).toBe(4);
+    const n = (await api("POST", `/studies/${id}/ask`, {})).json.trial_number;
+    const outside = await api("POST", `/studies/${id}/trials/${n}/suggest`, { name: "y", distribution: { type: "float", low: 0, high: 1 } });
+    expect(outside.status).toBe(400);
+    expect(errorCode(outside)).toBe("INVALID_PARAMETER_VALUE");
+    expect(outside.json.error.message).toContain("'y'");
+    expect((await api("GET", `/studies/${id}/trials/${n}`)).json.trial.params).toEqual({});
+    const badGrid = await api("POST", "/studies", { name: "s-grid-bad", sampler: { type: "grid", search_space: { x: [] } } });
+    expect(badGrid.status).toBe(400);
+    expect(badGrid.json.error.message).toMatch(/^sampler: sampler\.search_space\.x/);
+  });
+
+  it("multi-objective TPE samples a study with several directions", async () => {
+    const id = await createStudy({ name: "s-motpe", directions: ["minimize", "maximize"], sampler: { type: "tpe", seed: 1, n_startup_trials: 3 } });
+    for (let i = 0; i < 6; i++) {
+      const { trial_number, params } = (await api("POST", `/studies/${id}/ask`, { search_space: { x: SPACE.x } })).json;
+      expect(params.x).toBeGreaterThanOrEqual(-5);
+      await api("POST", `/studies/${id}/trials/${trial_number}/tell`, { values: [params.x ** 2, -((params.x - 1) ** 2)] });
+    }
+    const front = (await api("GET", `/studies/${id}/best-trials`)).json.trials;
+    expect(front.length).toBeGreaterThan(0);
+    expect((await api("GET", `/studies/${id}`)).json.study.state_counts.COMPLETE).toBe(6);
+  });
+});
+
 describe("enqueue, attrs, trial listing", () => {
   it("hands out enqueued trials first, with their params fixed and the rest sampled", async () => {
     const id = await createStudy({ name: "s-enqueue", sampler: { type: "random", seed: 3 } });

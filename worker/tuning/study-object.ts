@@ -6,10 +6,10 @@
  * state once, calls it, and writes back what it says changed, in one transaction per call. Its alarm
  * fails trials whose heartbeat went stale (and enqueues their retries).
  */
-import type { Distribution, ParamValue } from "../lib/tuning/distributions";
+import { type Distribution, DistributionError, type ParamValue } from "../lib/tuning/distributions";
 import type { PrunerState } from "../lib/tuning/pruners";
 import type { RngState } from "../lib/tuning/random";
-import type { JsonValue } from "../lib/tuning/sampler";
+import { type JsonValue, SamplerConfigError } from "../lib/tuning/sampler-registry";
 import {
   type StudyConfig,
   type StudySummary,
@@ -159,6 +159,10 @@ export class StudyObject extends TernDurableObject {
     } catch (err) {
       this.study = this.load();
       if (err instanceof StudyError) return { ok: false, error: { code: err.code, message: err.message } };
+      // A sampler refusing what it was asked for (a parameter outside a grid, a value outside a distribution).
+      if (err instanceof SamplerConfigError || err instanceof DistributionError) {
+        return { ok: false, error: { code: "INVALID_PARAMETER_VALUE", message: err.message } };
+      }
       throw err;
     }
   }
