@@ -114,7 +114,7 @@ describe("MOTPE split", () => {
   });
 });
 
-describe("constraints (Optuna's constraints_func semantics)", () => {
+describe("constraints (Optuna's constraints_func semantics)", { timeout: 60_000 }, () => {
   it("an infeasible trial goes above even with the best value; below fills with the least violation", () => {
     const t: TrialRecord[] = [
       { number: 0, state: "COMPLETE", params: {}, distributions: {}, value: -100, constraints: [1] },
@@ -205,7 +205,7 @@ function runStudy(
   return trials;
 }
 
-describe("multi-objective TPE sampler", () => {
+describe("multi-objective TPE sampler", { timeout: 60_000 }, () => {
   it("the tpe factory takes several directions; group needs multivariate", () => {
     expect(createSampler({ type: "tpe" }, MIN2).type).toBe("tpe");
     expect(() => createSampler({ type: "tpe", group: true }, ["minimize"])).toThrow(SamplerConfigError);
@@ -231,7 +231,7 @@ describe("multi-objective TPE sampler", () => {
       randomTotal += hv(runStudy(createSampler({ type: "random" }, MIN2), seed, 60, zdt, space, MIN2));
     }
     expect(tpeTotal).toBeGreaterThan(randomTotal);
-  });
+  }, 120_000);
 
   it("is deterministic for a seed and its front is consistent with paretoFront", () => {
     const space = (_p: Record<string, ParamValue>, s: (n: string, d: Distribution) => ParamValue) => {

@@ -1156,7 +1156,7 @@ describe("parsePrunerConfig", () => {
     [null, /must be an object/],
     [[], /must be an object/],
     [{}, /unknown pruner type undefined/],
-    [{ type: "wilcoxon" }, /unknown pruner type "wilcoxon"; expected one of nop, median/],
+    [{ type: "ftrl" }, /unknown pruner type "ftrl"; expected one of nop, median/],
     [{ type: "median", n_startup: 3 }, /MedianPruner: unknown option "n_startup"; allowed: n_startup_trials/],
     [{ type: "nop", patience: 1 }, /NopPruner: unknown option "patience"; allowed: none/],
     [{ type: "median", n_startup_trials: -1 }, /n_startup_trials must be >= 0, got -1/],

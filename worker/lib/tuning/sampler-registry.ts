@@ -5,6 +5,7 @@
  */
 import "./sampler";
 import "./grid";
+import "./cmaes";
 
 export {
   createSampler,

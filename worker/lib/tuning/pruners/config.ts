@@ -8,6 +8,7 @@ import type { PatientOptions } from "./patient";
 import type { PercentileOptions } from "./percentile";
 import type { SuccessiveHalvingOptions } from "./successive-halving";
 import type { ThresholdOptions } from "./threshold";
+import type { WilcoxonOptions } from "./wilcoxon";
 
 export type PrunerConfig =
   | { type: "nop" }
@@ -16,7 +17,8 @@ export type PrunerConfig =
   | ({ type: "successive_halving" } & SuccessiveHalvingOptions)
   | ({ type: "hyperband" } & HyperbandOptions)
   | ({ type: "threshold" } & ThresholdOptions)
-  | ({ type: "patient"; wrapped_pruner: PrunerConfig | null } & PatientOptions);
+  | ({ type: "patient"; wrapped_pruner: PrunerConfig | null } & PatientOptions)
+  | ({ type: "wilcoxon" } & WilcoxonOptions);
 
 export type PrunerType = PrunerConfig["type"];
 
@@ -43,6 +45,8 @@ const TYPE_ALIASES: Record<string, PrunerType> = {
   ThresholdPruner: "threshold",
   patient: "patient",
   PatientPruner: "patient",
+  wilcoxon: "wilcoxon",
+  WilcoxonPruner: "wilcoxon",
 };
 
 const CLASS_NAMES: Record<PrunerType, string> = {
@@ -53,6 +57,7 @@ const CLASS_NAMES: Record<PrunerType, string> = {
   hyperband: "HyperbandPruner",
   threshold: "ThresholdPruner",
   patient: "PatientPruner",
+  wilcoxon: "WilcoxonPruner",
 };
 
 const ALLOWED_OPTIONS: Record<PrunerType, readonly string[]> = {
@@ -63,6 +68,7 @@ const ALLOWED_OPTIONS: Record<PrunerType, readonly string[]> = {
   hyperband: ["min_resource", "max_resource", "reduction_factor", "bootstrap_count"],
   threshold: ["lower", "upper", "n_warmup_steps", "interval_steps"],
   patient: ["wrapped_pruner", "patience", "min_delta"],
+  wilcoxon: ["p_threshold", "n_startup_steps"],
 };
 
 type Options = Record<string, unknown>;
@@ -210,6 +216,11 @@ function parseObject(input: unknown, where: string): PrunerConfig {
       }
       const wrapped = input.wrapped_pruner === null ? null : parseObject(input.wrapped_pruner, `${here}.wrapped_pruner`);
       return { type, wrapped_pruner: wrapped, patience, min_delta: minDelta };
+    }
+    case "wilcoxon": {
+      const pThreshold = r.finite("p_threshold", 0.1) as number;
+      if (pThreshold < 0 || pThreshold > 1) fail(`p_threshold must be between 0 and 1, got ${pThreshold}`);
+      return { type, p_threshold: pThreshold, n_startup_steps: r.integer("n_startup_steps", 0, 0) };
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Pruners faithful to Optuna's (median, percentile, successive halving, hyperband, threshold, patient,
- * nop): one entry point, `shouldPrune`, deciding from plain study data. Optuna keeps pruner
+ * wilcoxon, nop): one entry point, `shouldPrune`, deciding from plain study data. Optuna keeps pruner
  * bookkeeping in trial system attrs and in the pruner object; here both travel explicitly — the
  * decision returns attrs to merge into the asked trial and a study-level state to persist — so a
  * Durable Object can store them and every call stays a pure function.
@@ -11,6 +11,7 @@ import { patienceExhausted } from "./patient";
 import { percentilePrune } from "./percentile";
 import { successiveHalvingPrune } from "./successive-halving";
 import { thresholdPrune } from "./threshold";
+import { wilcoxonPrune } from "./wilcoxon";
 import type { PruneDecision, PrunerState, PrunerStudy, PrunerTrial } from "./types";
 
 export { parsePrunerConfig, PrunerConfigError, type PrunerConfig, type PrunerType } from "./config";
@@ -18,6 +19,7 @@ export { exactLog } from "./exact-log";
 export { crc32, hyperbandBracketOf, hyperbandBrackets, type HyperbandBrackets } from "./hyperband";
 export { isFirstInIntervalStep, nanPercentile } from "./percentile";
 export { completedRungKey, currentRung, estimateMinResource } from "./successive-halving";
+export { wilcoxonPValue } from "./wilcoxon";
 export type {
   IntermediateValues,
   PruneDecision,
@@ -56,5 +58,7 @@ export function shouldPrune(
     case "patient":
       if (!patienceExhausted(config, study.direction, trial)) return plain(false);
       return config.wrapped_pruner === null ? plain(true) : shouldPrune(config.wrapped_pruner, study, trial, state);
+    case "wilcoxon":
+      return plain(wilcoxonPrune(config, study, trial));
   }
 }
