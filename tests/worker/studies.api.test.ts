@@ -261,6 +261,25 @@ describe("registered samplers", () => {
   });
 });
 
+describe("param importances", () => {
+  it("ranks the parameter the objective depends on first, sums to 1, and checks the objective index", async () => {
+    const id = await createStudy({ name: "s-importance", sampler: { type: "random", seed: 11 } });
+    for (let i = 0; i < 30; i++) {
+      const { trial_number, params } = (await api("POST", `/studies/${id}/ask`, { search_space: { x: SPACE.x, n: SPACE.n, opt: SPACE.opt } })).json;
+      await api("POST", `/studies/${id}/trials/${trial_number}/tell`, { value: params.x ** 2 + 0.01 * params.n });
+    }
+    const res = await api("GET", `/studies/${id}/param-importances`);
+    expect(res.status).toBe(200);
+    const imps = res.json.importances as { name: string; importance: number }[];
+    expect(imps.map((i) => i.name).sort()).toEqual(["n", "opt", "x"]);
+    expect(imps[0].name).toBe("x");
+    expect(imps.reduce((a, i) => a + i.importance, 0)).toBeCloseTo(1, 9);
+    const bad = await api("GET", `/studies/${id}/param-importances?objective=1`);
+    expect(bad.status).toBe(400);
+    expect(errorCode(bad)).toBe("INVALID_PARAMETER_VALUE");
+  });
+});
+
 describe("enqueue, attrs, trial listing", () => {
   it("hands out enqueued trials first, with their params fixed and the rest sampled", async () => {
     const id = await createStudy({ name: "s-enqueue", sampler: { type: "random", seed: 3 } });

@@ -383,5 +383,25 @@ tuningRoutes.openapi(
   async (c) => c.json({ trials: await c.var.services.tuning.bestTrials(c.req.valid("param").study_id) } as never, 200),
 );
 
+tuningRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/studies/{study_id}/param-importances",
+    tags,
+    summary: "fANOVA importance of each parameter for one objective (COMPLETE trials; sums to 1, largest first)",
+    security,
+    request: { params: StudyId, query: z.object({ objective: z.coerce.number().int().min(0).max(15).optional() }) },
+    responses: {
+      200: jsonResponse(z.object({ importances: z.array(z.object({ name: z.string(), importance: z.number() })) }), "Importances"),
+      ...standardErrors,
+      ...notFoundError,
+    },
+  }),
+  async (c) => {
+    const importances = await c.var.services.tuning.importances(c.req.valid("param").study_id, c.req.valid("query").objective ?? 0);
+    return c.json({ importances }, 200);
+  },
+);
+
 /** Tuning has no read-only POSTs: every POST changes a study. */
 export const TUNING_READ_ONLY_POSTS: RegExp[] = [];

@@ -53,7 +53,7 @@ export type WireNumber = number | null | string;
 
 type StudyRpc = Pick<
   StudyObject,
-  "init" | "getInfo" | "setStudyUserAttrs" | "ask" | "suggest" | "report" | "tell" | "heartbeat" | "enqueue" | "setTrialUserAttrs" | "setRunId" | "getTrial" | "listTrials" | "bestTrials" | "destroy"
+  "init" | "getInfo" | "setStudyUserAttrs" | "ask" | "suggest" | "report" | "tell" | "heartbeat" | "enqueue" | "setTrialUserAttrs" | "setRunId" | "getTrial" | "listTrials" | "bestTrials" | "importances" | "destroy"
 >;
 
 const RUN_STATUS: Partial<Record<TrialState, RunStatus>> = { COMPLETE: "FINISHED", FAIL: "FAILED", PRUNED: "KILLED" };
@@ -338,6 +338,10 @@ export class TuningService {
 
   async getTrial(studyId: string, number: number): Promise<TrialJson> {
     return unwrap(await this.stub(studyId).getTrial(number)) as TrialJson;
+  }
+
+  async importances(studyId: string, objective: number): Promise<{ name: string; importance: number }[]> {
+    return unwrap(await this.stub(studyId).importances(objective));
   }
 
   async bestTrials(studyId: string): Promise<TrialJson[]> {

@@ -263,6 +263,10 @@ export class StudyObject extends TernDurableObject {
     return this.run((s) => s.bestTrials().map(trialToJson), false);
   }
 
+  async importances(objective: number): Promise<StudyResult<{ name: string; importance: number }[]>> {
+    return this.run((s) => s.importances(objective), false);
+  }
+
   /** Removes everything this object stored. */
   async destroy(): Promise<void> {
     await this.ctx.storage.deleteAlarm();

@@ -7,6 +7,7 @@
  * these in memory, calls it serially, and persists what `dirty` says changed.
  */
 import { type Distribution, type ParamValue, type StudyDirection, type TrialState, compatible, contains, distributionToJson } from "./distributions";
+import { type ParamImportance, paramImportances } from "./importance";
 import { paretoFront } from "./pareto";
 import { type PrunerConfig, type PrunerState, type PrunerTrial, shouldPrune } from "./pruners";
 import { Rng, type RngState } from "./random";
@@ -463,6 +464,14 @@ export class StudyState {
       this.config.directions,
     );
     return front.map((i) => complete[i]);
+  }
+
+  /** fANOVA importances of the parameters for one objective, over the COMPLETE trials. */
+  importances(objective: number): ParamImportance[] {
+    if (!Number.isSafeInteger(objective) || objective < 0 || objective >= this.config.directions.length) {
+      throw new StudyError("INVALID_PARAMETER_VALUE", `objective must be between 0 and ${this.config.directions.length - 1}, got ${objective}`);
+    }
+    return paramImportances(this.trials.map(toStudyTrial), { objective });
   }
 
   summary(): StudySummary {
