@@ -35,8 +35,11 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Generous: on a busy 2-core machine wrangler dev (esbuild, workerd start, migrations) can take minutes. */
+const READY_WITHIN_MS = 240_000;
+
 async function waitReady(url: string, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 90_000;
+  const deadline = Date.now() + READY_WITHIN_MS;
   while (Date.now() < deadline) {
     if (child.exitCode != null) throw new Error(`wrangler dev exited with ${child.exitCode}:\n${log()}`);
     try {
@@ -47,7 +50,7 @@ async function waitReady(url: string, child: ChildProcess, log: () => string): P
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`wrangler dev did not become ready within 90 s:\n${log()}`);
+  throw new Error(`wrangler dev did not become ready within ${READY_WITHIN_MS / 1000} s:\n${log()}`);
 }
 
 interface DevServer {
@@ -101,7 +104,14 @@ export default async function setup(project: TestProject) {
   if (!existsSync(join(root, "app", "build", "index.html"))) {
     throw new Error("app/build is missing: run `npm run app:build` (npm test does it for you)");
   }
-  const servers = await Promise.all([startDevServer("open"), startDevServer("token")]);
+  // Both start together; when one fails, the other is stopped too rather than left running.
+  const started = await Promise.allSettled([startDevServer("open"), startDevServer("token")]);
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) {
+    await Promise.all(started.map((s) => (s.status === "fulfilled" ? s.value.stop() : undefined)));
+    throw failed.reason;
+  }
+  const servers = started.map((s) => (s as PromiseFulfilledResult<DevServer>).value);
   project.provide("baseUrl", servers[0].url);
   project.provide("tokenBaseUrl", servers[1].url);
   return async () => {
