@@ -295,7 +295,7 @@ datasetRoutes.openapi(
     description: "Content-Length must be the part's exact size. Send X-Content-SHA256 to have the part verified.",
     security,
     request: {
-      params: UploadParam.extend({ part_number: z.coerce.number().int().min(1).max(10_000).openapi({ param: { name: "part_number", in: "path" }, type: "integer" }) }),
+      params: UploadParam.extend({ part_number: z.coerce.number().int().min(1).max(10_000).openapi({ param: { name: "part_number", in: "path", required: true }, type: "integer" }) }),
       body: binaryBody("The part's bytes"),
     },
     responses: { 200: jsonResponse(z.object({ part_number: z.number(), size: z.number(), sha256: z.string(), etag: z.string() }), "The stored part"), ...standardErrors, ...notFoundError },

@@ -74,7 +74,7 @@ const TrialRef = StudyId.extend({
     .int()
     .min(0)
     .max(Number.MAX_SAFE_INTEGER)
-    .openapi({ param: { name: "number", in: "path" }, type: "integer" }),
+    .openapi({ param: { name: "number", in: "path", required: true }, type: "integer" }),
 });
 const Paging = {
   max_results: z.coerce.number().int().min(1).max(10000).optional(),
