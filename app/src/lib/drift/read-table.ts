@@ -6,7 +6,7 @@
  * (all-boolean text becomes booleans). Runs in a Web Worker or in Node; no DOM.
  */
 import Papa from "papaparse";
-import { parquetMetadata, parquetRead, parquetSchema } from "hyparquet";
+import { parquetMetadata, parquetMetadataAsync, parquetRead, parquetSchema } from "hyparquet";
 import type { CategoryValue } from "../../../../worker/lib/drift";
 import type { ColumnValues, Table } from "./table";
 
@@ -265,4 +265,17 @@ export async function readParquet(input: ArrayBuffer | Blob, onProgress?: ReadPr
 /** Read a data file by its name's extension (.parquet, else CSV). */
 export function readTable(file: Blob & { name?: string }, onProgress?: ReadProgress): Promise<Table> {
   return formatOf(file.name ?? "") === "parquet" ? readParquet(file, onProgress) : readCsv(file, onProgress);
+}
+
+/** Column names only, cheaply: a CSV's first line, or a Parquet file's footer. */
+export async function readColumnNames(file: Blob & { name?: string }): Promise<string[]> {
+  if (formatOf(file.name ?? "") === "parquet") {
+    const metadata = await parquetMetadataAsync({ byteLength: file.size, slice: (start, end) => file.slice(start, end).arrayBuffer() });
+    return parquetSchema(metadata)
+      .children.filter((c) => c.children.length === 0)
+      .map((c) => c.element.name);
+  }
+  const head = await file.slice(0, 256 * 1024).text();
+  const parsed = Papa.parse<string[]>(head, { preview: 1, header: false });
+  return uniqueNames(parsed.data[0] ?? []);
 }
