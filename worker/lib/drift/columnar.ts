@@ -287,6 +287,17 @@ function expand(c: CategoryCounts): CategoryValue[] {
   return out;
 }
 
+/** psi, kl_div and jensenshannon share one binning per pair of columns; compute it once. */
+const binsCache = new WeakMap<SortedNumeric, { cur: SortedNumeric; bins: { reference: number[]; current: number[] } }>();
+
+function numericBins(ref: SortedNumeric, cur: SortedNumeric): { reference: number[]; current: number[] } {
+  const hit = binsCache.get(ref);
+  if (hit && hit.cur === cur) return hit.bins;
+  const bins = binnedPercentsSorted(ref.sorted, cur.sorted);
+  binsCache.set(ref, { cur, bins });
+  return bins;
+}
+
 /** A named test on a numeric column given as sorted finite values on each side. */
 export function numericStattest(method: StattestName, ref: SortedNumeric, cur: SortedNumeric, threshold?: number): StattestResult {
   switch (method) {
@@ -297,11 +308,11 @@ export function numericStattest(method: StattestName, ref: SortedNumeric, cur: S
     case "wasserstein":
       return result("wasserstein", wassersteinSorted(ref.sorted, cur.sorted) / Math.max(ref.std, 0.001), threshold);
     case "psi":
-      return result("psi", psiOf(binnedPercentsSorted(ref.sorted, cur.sorted)), threshold);
+      return result("psi", psiOf(numericBins(ref, cur)), threshold);
     case "kl_div":
-      return result("kl_div", klOf(binnedPercentsSorted(ref.sorted, cur.sorted)), threshold);
+      return result("kl_div", klOf(numericBins(ref, cur)), threshold);
     case "jensenshannon": {
-      const bins = binnedPercentsSorted(ref.sorted, cur.sorted);
+      const bins = numericBins(ref, cur);
       return result("jensenshannon", jensenShannonDistance(bins.reference, bins.current), threshold);
     }
     case "chisquare":

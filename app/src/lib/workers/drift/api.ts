@@ -7,7 +7,9 @@
 import {
   type CategoryValue,
   type ColumnType,
+  type DriftErrorCode,
   DriftTestError,
+  isDrift,
   STATTESTS,
   type StattestName,
   type StattestResult,
@@ -246,10 +248,29 @@ export function computeColumn(task: ColumnTask): ColumnOutcome {
   base.referenceRows = reduced.type === "num" ? reduced.ref.sorted.length : reduced.ref.total;
   base.currentRows = reduced.type === "num" ? reduced.cur.sorted.length : reduced.cur.total;
 
+  // A test named twice (the default also listed as an extra) runs once: the score does not depend
+  // on the threshold, only the decision does.
+  const memo = new Map<StattestName, StattestResult | DriftError>();
+  const test = (method: StattestName, threshold?: number): StattestResult => {
+    let r = memo.get(method);
+    if (!r) {
+      try {
+        r = runTest(reduced, method, undefined, task.column);
+      } catch (err) {
+        r = asError(err);
+      }
+      memo.set(method, r);
+    }
+    if (!("score" in r)) throw new DriftTestError(r.code as DriftErrorCode, r.message);
+    if (threshold === undefined) return r;
+    if (!Number.isFinite(threshold)) throw new DriftTestError("INVALID_THRESHOLD", `Threshold for ${method} must be a finite number.`);
+    return { ...r, threshold, drifted: isDrift(STATTESTS[method], r.score, threshold) };
+  };
+
   t = now();
   try {
     const method = task.method ?? (defaultColumnarStattest(reduced) as StattestName);
-    base.result = outcome(runTest(reduced, method, task.threshold, task.column));
+    base.result = outcome(test(method, task.threshold));
   } catch (err) {
     base.error = asError(err);
   }
@@ -258,7 +279,7 @@ export function computeColumn(task: ColumnTask): ColumnOutcome {
   for (const method of task.extraMethods ?? []) {
     const s = now();
     try {
-      base.extra.push({ method, result: outcome(runTest(reduced, method, undefined, task.column)), ms: now() - s });
+      base.extra.push({ method, result: outcome(test(method)), ms: now() - s });
     } catch (err) {
       base.extra.push({ method, error: asError(err), ms: now() - s });
     }
