@@ -44,7 +44,7 @@ function ldexp(x: number, e: number): number {
 const clip01 = (p: number): number => Math.min(1, Math.max(0, p));
 
 /** max |F1 - F2| over the pooled sample; both inputs sorted ascending. */
-export function ksStatistic(a: readonly number[], b: readonly number[]): number {
+export function ksStatistic(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n1 = a.length;
   const n2 = b.length;
   let i = 0;
@@ -329,7 +329,7 @@ export function kolmogorovSf(n: number, x: number): number {
 }
 
 /** Two-sided two-sample KS test on sorted, finite, non-empty samples. */
-export function ks2Sample(sortedA: readonly number[], sortedB: readonly number[]): KsResult {
+export function ks2Sample(sortedA: ArrayLike<number>, sortedB: ArrayLike<number>): KsResult {
   const n1 = sortedA.length;
   const n2 = sortedB.length;
   const d = ksStatistic(sortedA, sortedB);

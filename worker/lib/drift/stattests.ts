@@ -1,11 +1,14 @@
 /**
- * Evidently's first eight drift tests on already-cleaned columns (finite numbers, or non-missing
- * categories): ks, chisquare, z, wasserstein, psi, kl_div, jensenshannon, hellinger. Each returns
- * the score Evidently reports and its decision, or throws DriftTestError where the statistic is
- * undefined for the data. p-values are computed so that tiny tails keep their digits.
+ * Evidently's drift tests on already-cleaned columns (finite numbers, or non-missing categories):
+ * ks, chisquare, z, wasserstein, psi, kl_div, jensenshannon and hellinger here, the rest from
+ * numeric-tests, categorical-tests and mmd, all behind one dispatcher. Each returns the score
+ * Evidently reports and its decision, or throws DriftTestError where the statistic is undefined
+ * for the data. p-values are computed so that tiny tails keep their digits.
  */
-import erfc from "@stdlib/math-base-special-erfc";
-import gammainc from "@stdlib/math-base-special-gammainc";
+import { fisherExactTest, gTest, tvdTest } from "./categorical-tests";
+import { empiricalMmd } from "./mmd";
+import { andersonDarling, cramerVonMises, eppsSingleton, energyDistance, mannWhitney, type Numbers, sortedCopy, tTest } from "./numeric-tests";
+import { chiSquareSf, normalTwoSidedP } from "./special";
 import { binnedPercents, distinctSorted, fillEmptyBins, histogramCounts, sturgesEdges } from "./binning";
 import { countValues, unionKeys } from "./clean";
 import { ks2Sample } from "./kolmogorov";
@@ -27,24 +30,14 @@ function result(method: StattestName, score: number, threshold: number | undefin
   };
 }
 
-const ascending = (a: number, b: number): number => a - b;
+/** A cleaned column as the tests receive it: categories, or finite numbers in a typed array. */
+export type ColumnData = readonly CategoryValue[] | Float64Array;
 
-/** Pr(X² >= x) for df degrees of freedom, as the regularised upper incomplete gamma (no 1 - cdf). */
-export function chiSquareSf(x: number, df: number): number {
-  if (Number.isNaN(x)) return NaN;
-  if (x === Infinity) return 0;
-  if (x <= 0) return 1;
-  return gammainc(x / 2, df / 2, true, true);
-}
-
-/** Two-sided normal tail 2·Pr(Z >= |z|) = erfc(|z|/√2). */
-export function normalTwoSidedP(z: number): number {
-  return erfc(Math.abs(z) / Math.SQRT2);
-}
+export { chiSquareSf, normalTwoSidedP };
 
 /** Two-sample Kolmogorov–Smirnov, two-sided, scipy's automatic exact/asymptotic choice. */
-export function ksStattest(reference: readonly number[], current: readonly number[], threshold?: number): StattestResult {
-  const r = ks2Sample([...reference].sort(ascending), [...current].sort(ascending));
+export function ksStattest(reference: Numbers, current: Numbers, threshold?: number): StattestResult {
+  const r = ks2Sample(sortedCopy(reference), sortedCopy(current));
   return result("ks", r.pValue, threshold, { statistic: r.statistic });
 }
 
@@ -54,8 +47,8 @@ export function ksStattest(reference: readonly number[], current: readonly numbe
  * X² is infinite and p is 0 (drift), as in scipy.
  */
 export function chiSquareStattest(
-  reference: readonly CategoryValue[],
-  current: readonly CategoryValue[],
+  reference: ArrayLike<CategoryValue>,
+  current: ArrayLike<CategoryValue>,
   threshold?: number,
 ): StattestResult {
   const refCounts = countValues(reference);
@@ -78,7 +71,7 @@ export function chiSquareStattest(
  * Two-proportion z-test. The smallest category counts as 0 and every other as 1. Evidently reports
  * 2·(1 - Φ(|z|)), which cancels to 0 beyond |z| ≈ 8.3; this reports the same quantity accurately.
  */
-export function zStattest(reference: readonly CategoryValue[], current: readonly CategoryValue[], threshold?: number): StattestResult {
+export function zStattest(reference: ArrayLike<CategoryValue>, current: ArrayLike<CategoryValue>, threshold?: number): StattestResult {
   const refCounts = countValues(reference);
   const curCounts = countValues(current);
   if (refCounts.size === 1 && curCounts.size === 1 && refCounts.keys().next().value === curCounts.keys().next().value) {
@@ -95,10 +88,13 @@ export function zStattest(reference: readonly CategoryValue[], current: readonly
 }
 
 /** 1-D earth mover's distance between the two empirical distributions (scipy.stats.wasserstein_distance). */
-export function wassersteinDistance(a: readonly number[], b: readonly number[]): number {
-  const u = [...a].sort(ascending);
-  const v = [...b].sort(ascending);
-  const all = [...u, ...v].sort(ascending);
+export function wassersteinDistance(a: Numbers, b: Numbers): number {
+  const u = sortedCopy(a);
+  const v = sortedCopy(b);
+  const all = new Float64Array(u.length + v.length);
+  all.set(u, 0);
+  all.set(v, u.length);
+  all.sort();
   let i = 0;
   let j = 0;
   let sum = 0;
@@ -112,25 +108,25 @@ export function wassersteinDistance(a: readonly number[], b: readonly number[]):
 }
 
 /** Population standard deviation (ddof = 0), as np.std. */
-export function populationStd(values: readonly number[]): number {
+export function populationStd(values: Numbers): number {
   let s = 0;
-  for (const v of values) s += v;
+  for (let i = 0; i < values.length; i++) s += values[i];
   const mean = s / values.length;
   let ss = 0;
-  for (const v of values) ss += (v - mean) * (v - mean);
+  for (let i = 0; i < values.length; i++) ss += (values[i] - mean) * (values[i] - mean);
   return Math.sqrt(ss / values.length);
 }
 
 /** Wasserstein distance in units of the reference's population std, floored at 0.001 as Evidently does. */
-export function wassersteinStattest(reference: readonly number[], current: readonly number[], threshold?: number): StattestResult {
+export function wassersteinStattest(reference: Numbers, current: Numbers, threshold?: number): StattestResult {
   const norm = Math.max(populationStd(reference), 0.001);
   return result("wasserstein", wassersteinDistance(reference, current) / norm, threshold);
 }
 
 /** Population stability index on Evidently's bins with empty bins filled (not renormalised). */
 export function psiStattest(
-  reference: readonly CategoryValue[],
-  current: readonly CategoryValue[],
+  reference: ArrayLike<CategoryValue>,
+  current: ArrayLike<CategoryValue>,
   columnType: ColumnType,
   threshold?: number,
 ): StattestResult {
@@ -157,8 +153,8 @@ function relEntr(x: number, y: number): number {
 
 /** KL(reference ‖ current) in nats on the filled bins, both renormalised (scipy.stats.entropy). */
 export function klDivStattest(
-  reference: readonly CategoryValue[],
-  current: readonly CategoryValue[],
+  reference: ArrayLike<CategoryValue>,
+  current: ArrayLike<CategoryValue>,
   columnType: ColumnType,
   threshold?: number,
 ): StattestResult {
@@ -185,8 +181,8 @@ export function jensenShannonDistance(pRaw: readonly number[], qRaw: readonly nu
 }
 
 export function jensenShannonStattest(
-  reference: readonly CategoryValue[],
-  current: readonly CategoryValue[],
+  reference: ArrayLike<CategoryValue>,
+  current: ArrayLike<CategoryValue>,
   columnType: ColumnType,
   threshold?: number,
 ): StattestResult {
@@ -200,8 +196,8 @@ export function jensenShannonStattest(
  * values, not of rows), integrated with the mean bin width.
  */
 export function hellingerStattest(
-  reference: readonly CategoryValue[],
-  current: readonly CategoryValue[],
+  reference: ArrayLike<CategoryValue>,
+  current: ArrayLike<CategoryValue>,
   columnType: ColumnType,
   threshold?: number,
 ): StattestResult {
@@ -213,12 +209,15 @@ export function hellingerStattest(
       affinity += Math.sqrt(((refCounts.get(k) ?? 0) / reference.length) * ((curCounts.get(k) ?? 0) / current.length));
     }
   } else {
-    const ref = reference as readonly number[];
-    const cur = current as readonly number[];
-    const edges = sturgesEdges(distinctSorted([...ref, ...cur]));
+    const ref = reference as ArrayLike<number>;
+    const cur = current as ArrayLike<number>;
+    const pooled = new Float64Array(ref.length + cur.length);
+    pooled.set(ref, 0);
+    pooled.set(cur, ref.length);
+    const edges = sturgesEdges(distinctSorted(pooled));
     const bins = edges.length - 1;
     const width = (edges[bins] - edges[0]) / bins;
-    const density = (values: readonly number[]): number[] => {
+    const density = (values: ArrayLike<number>): number[] => {
       const counts = histogramCounts(values, edges);
       const total = counts.reduce((s, c) => s + c, 0);
       return counts.map((c, i) => c / (edges[i + 1] - edges[i]) / total);
@@ -237,8 +236,8 @@ export function hellingerStattest(
  */
 export function runStattest(
   method: StattestName,
-  reference: readonly CategoryValue[],
-  current: readonly CategoryValue[],
+  referenceData: ColumnData,
+  currentData: ColumnData,
   columnType: ColumnType,
   threshold?: number,
 ): StattestResult {
@@ -246,13 +245,17 @@ export function runStattest(
     throw new DriftTestError("WRONG_COLUMN_TYPE", `${method} does not apply to text columns.`);
   }
   const isNum = (v: CategoryValue): boolean => typeof v === "number";
-  if (columnType === "num" && !(reference.every(isNum) && current.every(isNum))) {
+  const allNumbers = (d: ColumnData): boolean => d instanceof Float64Array || d.every(isNum);
+  if (columnType === "num" && !(allNumbers(referenceData) && allNumbers(currentData))) {
     throw new DriftTestError("NOT_NUMERIC", `A numeric column holds non-numeric values.`);
   }
-  const numeric = (): [number[], number[]] => {
+  const numeric = (): [Numbers, Numbers] => {
     if (columnType !== "num") throw new DriftTestError("WRONG_COLUMN_TYPE", `${method} needs a numeric column.`);
-    return [reference as number[], current as number[]];
+    return [referenceData as Numbers, currentData as Numbers];
   };
+  // The binned and categorical tests count values; they take plain arrays.
+  const reference: ArrayLike<CategoryValue> = referenceData;
+  const current: ArrayLike<CategoryValue> = currentData;
   switch (method) {
     case "ks":
       return ksStattest(...numeric(), threshold);
@@ -270,5 +273,37 @@ export function runStattest(
       return jensenShannonStattest(reference, current, columnType, threshold);
     case "hellinger":
       return hellingerStattest(reference, current, columnType, threshold);
+    case "anderson": {
+      const r = andersonDarling(...numeric());
+      return result(method, r.pValue, threshold, { statistic: r.statistic });
+    }
+    case "cramer_von_mises": {
+      const r = cramerVonMises(...numeric());
+      return result(method, r.pValue, threshold, { statistic: r.statistic });
+    }
+    case "mannw": {
+      const r = mannWhitney(...numeric());
+      return result(method, r.pValue, threshold, { statistic: r.statistic });
+    }
+    case "ed":
+      return result(method, energyDistance(...numeric()), threshold);
+    case "es": {
+      const r = eppsSingleton(...numeric());
+      return result(method, r.pValue, threshold, { statistic: r.statistic });
+    }
+    case "t_test": {
+      const r = tTest(...numeric());
+      return result(method, r.pValue, threshold, { statistic: r.statistic });
+    }
+    case "empirical_mmd": {
+      const r = empiricalMmd(...numeric());
+      return result(method, r.pValue, threshold, { statistic: r.statistic });
+    }
+    case "fisher_exact":
+    case "g_test":
+    case "TVD": {
+      const r = method === "fisher_exact" ? fisherExactTest(reference, current) : method === "g_test" ? gTest(reference, current) : tvdTest(reference, current);
+      return result(method, r.pValue, threshold, r.statistic !== undefined && !Number.isNaN(r.statistic) ? { statistic: r.statistic } : {});
+    }
   }
 }

@@ -12,7 +12,25 @@ export type CategoryValue = string | number | boolean;
 /** A raw cell as it arrives from a parsed file: null/undefined/NaN are missing, ±Infinity too. */
 export type RawValue = CategoryValue | null | undefined;
 
-export type StattestName = "ks" | "chisquare" | "z" | "wasserstein" | "psi" | "kl_div" | "jensenshannon" | "hellinger";
+export type StattestName =
+  | "ks"
+  | "chisquare"
+  | "z"
+  | "wasserstein"
+  | "psi"
+  | "kl_div"
+  | "jensenshannon"
+  | "hellinger"
+  | "anderson"
+  | "cramer_von_mises"
+  | "mannw"
+  | "ed"
+  | "es"
+  | "t_test"
+  | "empirical_mmd"
+  | "fisher_exact"
+  | "g_test"
+  | "TVD";
 
 /** Methods Evidently's default selection can name for text columns (a trained classifier, not a statistic). */
 export type TextStattestName = "perc_text_content_drift" | "abs_text_content_drift";
@@ -25,7 +43,7 @@ export interface StattestSpec {
   scoreKind: "p_value" | "distance";
   defaultThreshold: number;
   /** Comparison of the score against the threshold that means drift. */
-  drift: "p<=t" | "p<t" | "d>=t";
+  drift: "p<=t" | "p<t" | "d>=t" | "d>t";
 }
 
 export const STATTESTS: Readonly<Record<StattestName, StattestSpec>> = {
@@ -79,6 +97,37 @@ export const STATTESTS: Readonly<Record<StattestName, StattestSpec>> = {
     defaultThreshold: 0.1,
     drift: "d>=t",
   },
+  anderson: { name: "anderson", displayName: "Anderson-Darling", columnTypes: ["num"], scoreKind: "p_value", defaultThreshold: 0.1, drift: "p<t" },
+  cramer_von_mises: {
+    name: "cramer_von_mises",
+    displayName: "Cramer-von Mises",
+    columnTypes: ["num"],
+    scoreKind: "p_value",
+    defaultThreshold: 0.1,
+    drift: "p<=t",
+  },
+  mannw: { name: "mannw", displayName: "Mann-Whitney U-rank test", columnTypes: ["num"], scoreKind: "p_value", defaultThreshold: 0.05, drift: "p<t" },
+  ed: { name: "ed", displayName: "Energy-distance", columnTypes: ["num"], scoreKind: "distance", defaultThreshold: 0.1, drift: "d>t" },
+  es: { name: "es", displayName: "Epps-Singleton", columnTypes: ["num"], scoreKind: "p_value", defaultThreshold: 0.05, drift: "p<t" },
+  t_test: { name: "t_test", displayName: "t_test", columnTypes: ["num"], scoreKind: "p_value", defaultThreshold: 0.05, drift: "p<t" },
+  empirical_mmd: {
+    name: "empirical_mmd",
+    displayName: "empirical_mmd",
+    columnTypes: ["num"],
+    scoreKind: "p_value",
+    defaultThreshold: 0.1,
+    drift: "p<t",
+  },
+  fisher_exact: {
+    name: "fisher_exact",
+    displayName: "Fisher's Exact test",
+    columnTypes: ["cat"],
+    scoreKind: "p_value",
+    defaultThreshold: 0.1,
+    drift: "p<t",
+  },
+  g_test: { name: "g_test", displayName: "g_test", columnTypes: ["cat"], scoreKind: "p_value", defaultThreshold: 0.1, drift: "p<t" },
+  TVD: { name: "TVD", displayName: "Total-Variation-Distance", columnTypes: ["cat"], scoreKind: "p_value", defaultThreshold: 0.1, drift: "p<t" },
 };
 
 export interface StattestResult {
@@ -89,7 +138,11 @@ export interface StattestResult {
   score: number;
   /** Present for p-value tests (equal to score). */
   pValue?: number;
-  /** The test statistic where one exists: KS D, chi-square X², z. */
+  /**
+   * The test statistic where one exists: KS D, chi-square X², z, Anderson–Darling A² (normalised),
+   * Cramér–von Mises T, Mann–Whitney U of the reference, Epps–Singleton W, Student t, MMD², the
+   * Fisher odds ratio, G, and the TVD itself for the TVD permutation test.
+   */
   statistic?: number;
   threshold: number;
   drifted: boolean;
@@ -102,7 +155,10 @@ export type DriftErrorCode =
   | "SINGLE_CATEGORY"
   | "UNSUPPORTED_METHOD"
   | "NO_COLUMNS"
-  | "INVALID_THRESHOLD";
+  | "INVALID_THRESHOLD"
+  | "TOO_FEW_ROWS"
+  | "CONSTANT_COLUMN"
+  | "TOO_MANY_CATEGORIES";
 
 /** Raised instead of returning a number when a test is undefined for its input. */
 export class DriftTestError extends Error {
@@ -125,5 +181,7 @@ export function isDrift(spec: StattestSpec, score: number, threshold: number): b
       return score < threshold;
     case "d>=t":
       return score >= threshold;
+    case "d>t":
+      return score > threshold;
   }
 }
