@@ -19,6 +19,8 @@ import { MLFLOW_READ_ONLY_POSTS, mlflowRoutes } from "./mlflow/routes";
 import { ARTIFACTS_PREFIX, artifactProxyRoutes, artifactUiRoutes } from "./mlflow/artifact-routes";
 import { otlpRoutes, traceV3Routes } from "./mlflow/trace-routes";
 import { systemRoutes } from "./system/routes";
+import { metricsRoutes, monitoringRoutes } from "./monitoring/routes";
+import { monitoringJob } from "./monitoring/jobs";
 import { TRACKING_READ_ONLY_POSTS, trackingApiRoutes } from "./tracking/routes";
 import { recordTick } from "./system/jobs";
 import { dispatchScheduled, type JobRegistry } from "./system/scheduler";
@@ -60,6 +62,8 @@ app.use(`${API_V1}/*`, limitBody(), requireJsonBody());
 app.route(API_V1, systemRoutes);
 app.route(API_V1, authRoutes);
 app.route(API_V1, trackingApiRoutes);
+app.route(API_V1, monitoringRoutes);
+app.route("/", metricsRoutes);
 
 // MLflow REST API 2.0 (the web UI's copy lives under /ajax-api).
 for (const prefix of ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"]) {
@@ -105,7 +109,7 @@ app.onError((err, c) => (isMlflowPath(c.req.path) ? handleMlflowError(err, c) : 
 
 /** cron expression (as in wrangler.toml [triggers]) → jobs; pillars add theirs here. */
 export const jobs: JobRegistry = {
-  "* * * * *": [recordTick],
+  "* * * * *": [recordTick, monitoringJob],
 };
 
 export default {

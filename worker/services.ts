@@ -22,6 +22,8 @@ import { RegistryService } from "./registry/service";
 import { RegistryStore } from "./registry/store";
 import { TraceService } from "./traces/service";
 import { TraceStore } from "./traces/store";
+import { MonitoringService } from "./monitoring/service";
+import { MonitoringStore } from "./monitoring/store";
 
 export interface Services {
   tokens: TokenService;
@@ -33,6 +35,7 @@ export interface Services {
   artifacts: ArtifactService;
   registry: RegistryService;
   traces: TraceService;
+  monitoring: MonitoringService;
 }
 
 export function buildServices(env: WorkerBindings): Services {
@@ -53,5 +56,11 @@ export function buildServices(env: WorkerBindings): Services {
     artifacts: new ArtifactService(new ArtifactStore(env.BLOBS)),
     registry: new RegistryService(new RegistryStore(db), new TrackingStore(db), loggedModels),
     traces: new TraceService(new TraceStore(db), tracking),
+    // Pipeline triggers and dataset reads plug in here once those pillars exist.
+    monitoring: new MonitoringService(new MonitoringStore(db), {
+      registry: new RegistryService(new RegistryStore(db), new TrackingStore(db), loggedModels),
+      pipelines: null,
+      datasets: null,
+    }),
   };
 }

@@ -407,3 +407,130 @@ export const spans = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.traceId, t.spanId] })],
 );
+
+// ---------------------------------------------------------------------------------------------
+// Monitoring: monitors of a registered model against a reference dataset version, the drift
+// summaries saved to them (never raw rows), a per-column series for time-series queries, alert
+// rules on any series and the events they fire, with their webhook delivery state.
+// ---------------------------------------------------------------------------------------------
+
+export const monitors = sqliteTable(
+  "monitors",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    description: text("description"),
+    /** A registered model's name; alias or version says which of its versions is watched. */
+    modelName: text("model_name").notNull(),
+    modelAlias: text("model_alias"),
+    modelVersion: integer("model_version"),
+    /** A dataset version id, kept as a plain string (no foreign key to the datasets tables). */
+    referenceDatasetVersion: text("reference_dataset_version"),
+    /** The dataset whose new versions a scheduled check compares with the reference. */
+    currentDataset: text("current_dataset"),
+    /** JSON {columns: {name: {method?, threshold?}}, ignore: [name]}. */
+    columnSettings: text("column_settings").notNull().default("{}"),
+    driftShare: real("drift_share").notNull().default(0.5),
+    schedule: text("schedule"),
+    paused: integer("paused", { mode: "boolean" }).notNull().default(false),
+    /** The current dataset version the last scheduled check compared, so each version is checked once. */
+    lastCheckedVersion: text("last_checked_version"),
+    lastCheckedAt: integer("last_checked_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("monitors_name").on(t.name)],
+);
+
+export const monitorReports = sqliteTable(
+  "monitor_reports",
+  {
+    id: text("id").primaryKey(),
+    monitorId: text("monitor_id")
+      .notNull()
+      .references(() => monitors.id, { onDelete: "cascade" }),
+    time: integer("time").notNull(),
+    datasetDrift: integer("dataset_drift", { mode: "boolean" }).notNull(),
+    driftShare: real("drift_share").notNull(),
+    numberOfColumns: integer("number_of_columns").notNull(),
+    numberOfDriftedColumns: integer("number_of_drifted_columns").notNull(),
+    /** JSON array of the per-column results as posted. */
+    columns: text("columns").notNull(),
+    /** JSON object metric name → value, or null. */
+    performance: text("performance"),
+    reference: text("reference"),
+    current: text("current"),
+    sampleSize: integer("sample_size"),
+    /** "api" for a posted summary, "schedule" for a scheduled check. */
+    source: text("source").notNull().default("api"),
+  },
+  (t) => [index("monitor_reports_monitor_time").on(t.monitorId, t.time)],
+);
+
+export const monitorColumnScores = sqliteTable(
+  "monitor_column_scores",
+  {
+    reportId: text("report_id")
+      .notNull()
+      .references(() => monitorReports.id, { onDelete: "cascade" }),
+    monitorId: text("monitor_id").notNull(),
+    column: text("column").notNull(),
+    time: integer("time").notNull(),
+    method: text("method").notNull(),
+    score: real("score"),
+    drifted: integer("drifted", { mode: "boolean" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.reportId, t.column] }), index("monitor_column_scores_series").on(t.monitorId, t.column, t.time)],
+);
+
+export const alertRules = sqliteTable(
+  "alert_rules",
+  {
+    id: text("id").primaryKey(),
+    monitorId: text("monitor_id")
+      .notNull()
+      .references(() => monitors.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    /** "drift_share" | "dataset_drift" | "column:<name>:score" | "performance:<metric>". */
+    series: text("series").notNull(),
+    operator: text("operator", { enum: [">", ">=", "<", "<="] }).notNull(),
+    threshold: real("threshold").notNull(),
+    forChecks: integer("for_checks").notNull().default(1),
+    webhookUrl: text("webhook_url"),
+    pipelineId: text("pipeline_id"),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    /** Evaluation state: consecutive breaching checks and whether the rule is firing. */
+    consecutive: integer("consecutive").notNull().default(0),
+    state: text("state", { enum: ["ok", "firing"] }).notNull().default("ok"),
+    lastValue: real("last_value"),
+    lastEvaluatedAt: integer("last_evaluated_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("alert_rules_monitor").on(t.monitorId)],
+);
+
+export const alertEvents = sqliteTable(
+  "alert_events",
+  {
+    id: text("id").primaryKey(),
+    ruleId: text("rule_id")
+      .notNull()
+      .references(() => alertRules.id, { onDelete: "cascade" }),
+    monitorId: text("monitor_id").notNull(),
+    reportId: text("report_id"),
+    kind: text("kind", { enum: ["fired", "resolved"] }).notNull(),
+    time: integer("time").notNull(),
+    value: real("value"),
+    /** none: no webhook; pending: a try is due at next_attempt_at; delivered; failed: gave up. */
+    deliveryStatus: text("delivery_status", { enum: ["none", "pending", "delivered", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at"),
+    lastAttemptAt: integer("last_attempt_at"),
+    lastError: text("last_error"),
+    /** The pipeline run started for the event, or why none was. */
+    pipelineRunId: text("pipeline_run_id"),
+    pipelineNote: text("pipeline_note"),
+  },
+  (t) => [index("alert_events_monitor_time").on(t.monitorId, t.time), index("alert_events_due").on(t.deliveryStatus, t.nextAttemptAt)],
+);

@@ -138,7 +138,7 @@ export const tokenStorage = {
   },
 };
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   const token = tokenStorage.get();
   if (token) headers.Authorization = `Bearer ${token}`;
