@@ -108,12 +108,23 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (monitorId) await api("DELETE", `/api/v1/monitors/${monitorId}`).catch(() => undefined);
   await browser?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
+async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${baseUrl}${path}`, { method, headers: body ? { "Content-Type": "application/json" } : {}, body: body ? JSON.stringify(body) : undefined });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+let monitorId = "";
+const MONITOR = `drift-e2e-${Math.random().toString(36).slice(2, 8)}`;
+
 describe("drift report page", () => {
   it("is linked from the monitoring page", async () => {
+    monitorId = (await api<{ monitor: { id: string } }>("POST", "/api/v1/monitors", { name: MONITOR, model: { name: "churn" } })).monitor.id;
     await page.goto(`${baseUrl}/monitoring`);
     await page.getByTestId("drift-report-link").click();
     await page.waitForURL(`${baseUrl}/monitoring/drift`);
@@ -220,5 +231,27 @@ describe("drift report page", () => {
       await browser.context.setOffline(false);
       await offline.close();
     }
+  });
+
+  it("saves the summary, never rows, to a monitor", async () => {
+    await page.getByTestId("save-to-monitor").locator("select").selectOption({ label: MONITOR });
+    await page.getByTestId("save-summary").click();
+    await expect.poll(() => page.getByTestId("save-message").textContent()).toContain(`Saved to ${MONITOR}`);
+    const { reports } = await api<{ reports: { summary: { number_of_columns: number; number_of_drifted_columns: number; columns: { column: string; drifted: boolean; error?: string | null }[] }; current: Record<string, unknown> }[] }>(
+      "GET",
+      `/api/v1/monitors/${monitorId}/reports`,
+    );
+    expect(reports).toHaveLength(1);
+    const want = expected(REF, CUR);
+    const scored = Object.entries(want).filter(([, v]) => typeof v === "boolean");
+    expect(reports[0].summary.number_of_columns).toBe(scored.length);
+    expect(reports[0].summary.number_of_drifted_columns).toBe(scored.filter(([, v]) => v === true).length);
+    for (const c of reports[0].summary.columns) {
+      if (typeof want[c.column] === "boolean") expect(c.drifted, c.column).toBe(want[c.column]);
+      else expect(c.error, c.column).toBeTruthy();
+    }
+    expect(reports[0].current).toMatchObject({ rows: CUR.stable_num.length });
+    // Nothing from the cells made it into the stored report.
+    expect(JSON.stringify(reports[0])).not.toContain("free text");
   });
 });

@@ -9,7 +9,7 @@ import { columnDrift, datasetDrift, type RawValue } from "../../worker/lib/drift
 import { readCsv, readParquet } from "../../app/src/lib/drift/read-table";
 import { inferTableColumnType, type ColumnValues, type Table } from "../../app/src/lib/drift/table";
 import { computeColumn } from "../../app/src/lib/workers/drift/api";
-import { planReport, sortOutcomes, summarize, summaryTitle, formatScore } from "../../app/src/lib/drift/report";
+import { monitorReportBody, planReport, sortOutcomes, summarize, summaryTitle, formatScore } from "../../app/src/lib/drift/report";
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -213,5 +213,22 @@ describe("report summary", () => {
     expect(formatScore(0)).toBe("0");
     expect(formatScore(NaN)).toBe("NaN");
     expect(formatScore(Infinity)).toBe("inf");
+  });
+
+  it("builds the monitor summary: scores and decisions, errors as text, no infinite numbers", () => {
+    const base = { extra: [], referenceRows: 5, currentRows: 5, timings: { prepare: 0, main: 0, charts: 0 } };
+    const cols = [
+      { ...base, column: "a", columnType: "num" as const, result: { method: "ks" as const, displayName: "K-S p_value", scoreKind: "p_value" as const, score: 0.01, statistic: 0.4, threshold: 0.05, drifted: true } },
+      { ...base, column: "b", columnType: "cat" as const, result: { method: "kl_div" as const, displayName: "KL", scoreKind: "distance" as const, score: Infinity, threshold: 0.1, drifted: true } },
+      { ...base, column: "c", columnType: "num" as const, error: { code: "EMPTY_COLUMN", message: "An empty column 'c'" } },
+    ];
+    const body = monitorReportBody(cols, 0.5, { name: "ref.csv", rows: 5 }, { name: "cur.csv", rows: 5, bytes: 40 });
+    expect(body.summary).toMatchObject({ dataset_drift: true, drift_share: 1, number_of_columns: 2, number_of_drifted_columns: 2 });
+    expect(body.summary.columns).toEqual([
+      { column: "b", type: "cat", method: "kl_div", threshold: 0.1, score: null, drifted: true },
+      { column: "a", type: "num", method: "ks", threshold: 0.05, score: 0.01, drifted: true, statistic: 0.4, p_value: 0.01 },
+      { column: "c", type: "num", method: "", threshold: null, score: null, drifted: false, error: "An empty column 'c'" },
+    ]);
+    expect(body.current).toEqual({ name: "cur.csv", rows: 5, bytes: 40 });
   });
 });

@@ -118,3 +118,76 @@ export function formatScore(score: number): string {
   if (score !== 0 && Math.abs(score) < 1e-6) return score.toExponential(3);
   return String(Math.round(score * 1e6) / 1e6);
 }
+
+/** One column of a monitor report (the server's MonitorReportInput column shape). */
+export interface MonitorColumnInput {
+  column: string;
+  type: ColumnType;
+  method: string;
+  threshold: number | null;
+  score: number | null;
+  drifted: boolean;
+  statistic?: number | null;
+  p_value?: number | null;
+  error?: string | null;
+}
+
+/** A drift summary as POST /api/v1/monitors/{id}/reports takes it: scores and decisions, never rows. */
+export interface MonitorReportInput {
+  summary: {
+    dataset_drift: boolean;
+    /** Share of drifted columns in this report. */
+    drift_share: number;
+    number_of_columns: number;
+    number_of_drifted_columns: number;
+    columns: MonitorColumnInput[];
+    performance?: Record<string, number>;
+  };
+  reference?: Record<string, string | number | boolean | null>;
+  current?: Record<string, string | number | boolean | null>;
+  sample_size?: number;
+}
+
+/** Descriptors of one compared file: scalar facts only. */
+export interface FileDescriptor {
+  name: string;
+  rows?: number;
+  bytes?: number;
+}
+
+const finiteOrNull = (x: number | undefined): number | null => (x !== undefined && Number.isFinite(x) ? x : null);
+
+/**
+ * The summary a monitor stores (POST /api/v1/monitors/{id}/reports): the dataset verdict over the
+ * scored columns, and per column its method, threshold, score and decision, or its error. A score
+ * that is not finite (an infinite divergence) is sent as null rather than as a made-up number.
+ */
+export function monitorReportBody(columns: readonly ColumnOutcome[], driftShare: number, reference: FileDescriptor, current: FileDescriptor): MonitorReportInput {
+  const s = summarize(columns, driftShare);
+  return {
+    summary: {
+      dataset_drift: s?.datasetDrift ?? false,
+      drift_share: s?.shareOfDriftedColumns ?? 0,
+      number_of_columns: s?.numberOfColumns ?? 0,
+      number_of_drifted_columns: s?.numberOfDriftedColumns ?? 0,
+      columns: sortOutcomes(columns).map((o) => {
+        if (!o.result) {
+          return { column: o.column, type: o.columnType, method: "", threshold: null, score: null, drifted: false, error: o.error?.message ?? "no result" };
+        }
+        const r = o.result;
+        return {
+          column: o.column,
+          type: o.columnType,
+          method: r.method,
+          threshold: finiteOrNull(r.threshold),
+          score: finiteOrNull(r.score),
+          drifted: r.drifted,
+          ...(r.statistic !== undefined ? { statistic: finiteOrNull(r.statistic) } : {}),
+          ...(r.scoreKind === "p_value" ? { p_value: finiteOrNull(r.score) } : {}),
+        };
+      }),
+    },
+    reference: { ...reference },
+    current: { ...current },
+  };
+}

@@ -5,7 +5,8 @@
  */
 import { DEFAULT_DRIFT_SHARE, STATTESTS, type StattestName } from "../../../../worker/lib/drift";
 import { readColumnNames } from "$lib/drift/read-table";
-import { planReport, sortOutcomes, summarize, type ColumnSetting, type ReportSummary } from "$lib/drift/report";
+import { monitoringApi, saveMonitorReport } from "$lib/api/monitoring";
+import { monitorReportBody, planReport, sortOutcomes, summarize, type ColumnSetting, type FileDescriptor, type ReportSummary } from "$lib/drift/report";
 import { reportHtml } from "$lib/drift/report-html";
 import type { ColumnOutcome } from "$lib/workers/drift/api";
 import { DriftCancelledError, DriftPool } from "$lib/workers/drift/client";
@@ -34,7 +35,11 @@ export class DriftReportState {
   outcomes = $state.raw<ColumnOutcome[]>([]);
   selected = $state<string | null>(null);
   /** Names of the files the shown report was computed from. */
-  reportFiles = $state<{ reference: string; current: string } | null>(null);
+  reportFiles = $state<{ reference: FileDescriptor; current: FileDescriptor } | null>(null);
+  /** Monitors a summary can be saved to; empty hides the save panel. */
+  monitors = $state<{ id: string; name: string }[]>([]);
+  saveTarget = $state("");
+  saveMessage = $state<{ ok: boolean; text: string } | null>(null);
   elapsedMs = $state(0);
 
   readonly sorted = $derived(sortOutcomes(this.outcomes));
@@ -99,7 +104,8 @@ export class DriftReportState {
     this.phase = "reading";
     this.progress = 0;
     const pool = this.getPool();
-    const files = { reference: this.reference.name, current: this.current.name };
+    const refFile = this.reference;
+    const curFile = this.current;
     try {
       const [ref, cur] = await pool.readTables(this.reference, this.current, (p) => {
         if (id === this.runId) this.progress = p.fraction;
@@ -116,7 +122,11 @@ export class DriftReportState {
       });
       if (id !== this.runId) return;
       this.outcomes = [...computed, ...plan.unmatched];
-      this.reportFiles = files;
+      this.reportFiles = {
+        reference: { name: refFile.name, rows: ref.rows, bytes: refFile.size },
+        current: { name: curFile.name, rows: cur.rows, bytes: curFile.size },
+      };
+      this.saveMessage = null;
       this.phase = "done";
       this.elapsedMs = performance.now() - started;
     } catch (err) {
@@ -140,12 +150,36 @@ export class DriftReportState {
 
   exportHtml(): string {
     return reportHtml({
-      referenceName: this.reportFiles?.reference ?? "reference",
-      currentName: this.reportFiles?.current ?? "current",
+      referenceName: this.reportFiles?.reference.name ?? "reference",
+      currentName: this.reportFiles?.current.name ?? "current",
       generatedAt: new Date().toISOString(),
       outcomes: this.outcomes,
       driftShare: this.driftShare,
     });
+  }
+
+  /** The monitors, if the server has any; any failure just leaves saving unavailable. */
+  async loadMonitors(): Promise<void> {
+    try {
+      const { monitors } = await monitoringApi.listMonitors();
+      this.monitors = monitors.map((m) => ({ id: m.monitor.id, name: m.monitor.name }));
+      if (!this.monitors.some((m) => m.id === this.saveTarget)) this.saveTarget = this.monitors[0]?.id ?? "";
+    } catch {
+      this.monitors = [];
+    }
+  }
+
+  /** Send the summary (scores and decisions only) to the chosen monitor. */
+  async saveSummary(): Promise<void> {
+    if (!this.saveTarget || !this.reportFiles || this.outcomes.length === 0) return;
+    try {
+      const body = monitorReportBody(this.outcomes, this.driftShare, this.reportFiles.reference, this.reportFiles.current);
+      const { alerts } = await saveMonitorReport(this.saveTarget, body);
+      const name = this.monitors.find((m) => m.id === this.saveTarget)?.name ?? this.saveTarget;
+      this.saveMessage = { ok: true, text: `Saved to ${name}${alerts.length ? `; ${alerts.length} alert(s) fired` : ""}.` };
+    } catch (err) {
+      this.saveMessage = { ok: false, text: err instanceof Error ? err.message : String(err) };
+    }
   }
 
   dispose(): void {
