@@ -48,7 +48,7 @@ export function sparklineSvg(charts: ColumnCharts, side: "reference" | "current"
  * (percent of each side), categorical columns as paired bars per category.
  */
 export function detailSvg(charts: ColumnCharts, width = 640, height = 260): string {
-  const padL = 44;
+  const padL = 52;
   const padB = charts.kind === "cat" ? 70 : 28;
   const padT = 10;
   const plotW = width - padL - 8;
@@ -83,7 +83,7 @@ export function detailSvg(charts: ColumnCharts, width = 640, height = 260): stri
   parts.push(`<line x1="${padL}" y1="${padT}" x2="${padL}" y2="${padT + plotH}" stroke="#999"/>`);
   for (const frac of [0, 0.5, 1]) {
     const v = max * frac;
-    parts.push(`<text x="${padL - 4}" y="${fmt(y(v) + 4)}" font-size="10" text-anchor="end" fill="#555">${escapeHtml(tickLabel(v))}%</text>`);
+    parts.push(`<text x="${padL - 4}" y="${fmt(y(v) + 4)}" font-size="10" text-anchor="end" fill="#555">${escapeHtml(String(Math.round(v * 10) / 10))}%</text>`);
   }
   for (let i = 0; i < n; i++) {
     const x = padL + i * slot;
