@@ -109,6 +109,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (monitorId) await api("DELETE", `/api/v1/monitors/${monitorId}`).catch(() => undefined);
+  await api("DELETE", "/api/2.0/mlflow/registered-models/delete", { name: MONITOR }).catch(() => undefined);
   await browser?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
@@ -124,7 +125,9 @@ const MONITOR = `drift-e2e-${Math.random().toString(36).slice(2, 8)}`;
 
 describe("drift report page", () => {
   it("is linked from the monitoring page", async () => {
-    monitorId = (await api<{ monitor: { id: string } }>("POST", "/api/v1/monitors", { name: MONITOR, model: { name: "churn" } })).monitor.id;
+    // A monitor watches a registered model.
+    await api("POST", "/api/2.0/mlflow/registered-models/create", { name: MONITOR });
+    monitorId = (await api<{ monitor: { id: string } }>("POST", "/api/v1/monitors", { name: MONITOR, model: { name: MONITOR } })).monitor.id;
     await page.goto(`${baseUrl}/monitoring`);
     await page.getByTestId("drift-report-link").click();
     await page.waitForURL(`${baseUrl}/monitoring/drift`);
