@@ -2,6 +2,7 @@
  * The app's client of the monitoring API: monitors, their reports and series, alert rules and
  * alert events. Wire shapes mirror worker/monitoring/routes.ts.
  */
+import type { MonitorReportInput } from "../drift/report";
 import { request } from "./client";
 
 export interface MonitorModelRef {
@@ -163,4 +164,10 @@ export function formatModelRef(m: MonitorModelRef): string {
   if (m.alias) return `${m.name}@${m.alias}`;
   if (m.version != null) return `${m.name} v${m.version}`;
   return m.name;
+}
+
+
+/** Save a report computed in this browser to a monitor; its alert rules are evaluated on the server. */
+export function saveMonitorReport(monitorId: string, body: MonitorReportInput) {
+  return request<{ report: MonitorReport; alerts: AlertEvent[] }>("POST", `${V1}/monitors/${enc(monitorId)}/reports`, body);
 }
