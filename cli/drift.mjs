@@ -14,7 +14,12 @@ class BadInput extends Error {}
 
 /** The drift core as an ES module: bundled (dependencies included) and imported from a data: URL. */
 async function loadCore() {
-  const { build } = await import("esbuild");
+  let build;
+  try {
+    ({ build } = await import("esbuild"));
+  } catch {
+    throw new Error("tern drift compiles its TypeScript with esbuild, a dev dependency: run `npm install` in the repository first.");
+  }
   const out = await build({
     entryPoints: [join(here, "drift-core.ts")],
     bundle: true,
@@ -124,6 +129,8 @@ export function registerDrift(program) {
     .argument("<current>", "current data file (.csv or .parquet)")
     .option("--all-tests", "also run every test applicable to each column and list its statistic and p-value")
     .option("--json", "print the report as JSON")
+    // A usage error (missing file argument, unknown option) is bad input too; commander has printed why.
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT_BAD_INPUT))
     .action(async (reference, current, options) => {
       process.exitCode = await runDrift(reference, current, options);
     });

@@ -157,7 +157,7 @@ describe("tern drift", () => {
     expect(JSON.parse(fromParquet.stdout)).toEqual(JSON.parse(fromCsv.stdout));
   });
 
-  it("exits with 2 and says why on a missing file, an unreadable file, or no common column", async () => {
+  it("exits with 2 and says why on a missing file, an unreadable file, no common column, or a missing argument", async () => {
     const missing = await tern(file("ref.csv"), file("nope.csv"));
     expect(missing.code).toBe(2);
     expect(missing.stdout).toBe("");
@@ -178,6 +178,10 @@ describe("tern drift", () => {
     const unrelated = await tern(file("ref.csv"), file("other.csv"));
     expect(unrelated.code).toBe(2);
     expect(unrelated.stderr).toContain("no column in common");
+
+    const oneFile = await tern(file("ref.csv"));
+    expect(oneFile.code).toBe(2);
+    expect(oneFile.stderr).toContain("missing required argument 'current'");
 
     const directory = await tern(dir, file("cur.csv"));
     expect(directory.code).toBe(2);
