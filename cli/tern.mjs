@@ -2,9 +2,11 @@
 // The `tern` command. This file only registers subcommands; each one lives in its own module in cli/.
 import { Command } from "commander";
 import { registerAgent } from "./agent.mjs";
+import { registerDrift } from "./drift.mjs";
 
 const program = new Command();
 program.name("tern").description("Tern from the command line").version("0.1.0");
 registerAgent(program);
+registerDrift(program);
 
 await program.parseAsync(process.argv);

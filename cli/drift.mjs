@@ -1,0 +1,137 @@
+// `tern drift REFERENCE CURRENT [--all-tests] [--json]`: data drift between two CSV or Parquet files,
+// computed in Node by the same pure drift module the Worker and the browser run. The TypeScript side
+// (cli/drift-core.ts and what it imports) is bundled with esbuild in memory at start-up, since Node 20
+// cannot load TypeScript; esbuild comes with `npm install` of this repository. Exit codes: 0 when the
+// report was computed (drift or not), 2 on bad input (missing or unreadable file, no common column).
+import { readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const EXIT_BAD_INPUT = 2;
+
+class BadInput extends Error {}
+
+/** The drift core as an ES module: bundled (dependencies included) and imported from a data: URL. */
+async function loadCore() {
+  let build;
+  try {
+    ({ build } = await import("esbuild"));
+  } catch {
+    throw new Error("tern drift compiles its TypeScript with esbuild, a dev dependency: run `npm install` in the repository first.");
+  }
+  const out = await build({
+    entryPoints: [join(here, "drift-core.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    write: false,
+    logLevel: "error",
+  });
+  const code = out.outputFiles[0].text;
+  return import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`);
+}
+
+function readInput(path, side) {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch {
+    throw new BadInput(`The ${side} file ${path} does not exist.`);
+  }
+  if (!stat.isFile()) throw new BadInput(`The ${side} file ${path} is not a file.`);
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (err) {
+    throw new BadInput(`The ${side} file ${path} cannot be read: ${err.message}`);
+  }
+}
+
+/** Scores as the report page shows them: small p-values in exponent form. */
+export function formatNumber(x) {
+  if (x === undefined || x === null) return "";
+  if (Number.isNaN(x)) return "NaN";
+  if (x !== 0 && Math.abs(x) < 0.001) return x.toExponential(2);
+  return String(Math.round(x * 1000) / 1000);
+}
+
+function pad(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd());
+}
+
+/** The report for people: one line per column, then the dataset verdict. */
+export function formatTable(report, allTests) {
+  const rows = [["column", "type", "method", "threshold", "score", "drifted"]];
+  const lines = [];
+  for (const c of report.columns) {
+    if (c.error) {
+      rows.push([c.column, c.type, c.method, "", "", `error ${c.error.code}: ${c.error.message}`]);
+      continue;
+    }
+    rows.push([c.column, c.type, c.display_name ?? c.method, formatNumber(c.threshold), formatNumber(c.score), c.drifted ? "yes" : "no"]);
+    if (allTests) {
+      for (const t of c.tests ?? []) {
+        const detail = t.error
+          ? `error ${t.error.code}: ${t.error.message}`
+          : [
+              ...(t.statistic !== undefined ? [`statistic=${formatNumber(t.statistic)}`] : []),
+              ...(t.p_value !== undefined ? [`p_value=${formatNumber(t.p_value)}`] : []),
+              t.drifted ? "drifted" : "not drifted",
+            ].join("  ");
+        rows.push([`  ${c.column}`, "", t.method, formatNumber(t.threshold), formatNumber(t.score), detail]);
+      }
+    }
+  }
+  lines.push(...pad(rows));
+  lines.push("");
+  const d = report.dataset;
+  if (d) {
+    const share = Math.round(d.shareOfDriftedColumns * 1000) / 10;
+    lines.push(`Drift is detected for ${share}% of columns (${d.numberOfDriftedColumns} of ${d.numberOfColumns}).`);
+    lines.push(d.datasetDrift ? `Dataset drift detected (drift share ${d.driftShare}).` : `Dataset drift not detected (drift share ${d.driftShare}).`);
+  } else {
+    lines.push("No column could be tested.");
+  }
+  if (report.failed_columns > 0) lines.push(`${report.failed_columns} column(s) could not be tested (errors above).`);
+  return lines.join("\n");
+}
+
+export async function runDrift(referencePath, currentPath, options, io = { out: process.stdout, err: process.stderr }) {
+  try {
+    const refBytes = readInput(referencePath, "reference");
+    const curBytes = readInput(currentPath, "current");
+    const core = await loadCore();
+    let report;
+    try {
+      const reference = await core.readTableBytes(referencePath, refBytes);
+      const current = await core.readTableBytes(currentPath, curBytes);
+      report = core.driftOfTables(reference, current, { allTests: Boolean(options.allTests) });
+    } catch (err) {
+      if (err instanceof core.InputError) throw new BadInput(err.message);
+      throw err;
+    }
+    io.out.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTable(report, Boolean(options.allTests))}\n`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof BadInput)) throw err;
+    io.err.write(`tern drift: ${err.message}\n`);
+    return EXIT_BAD_INPUT;
+  }
+}
+
+export function registerDrift(program) {
+  program
+    .command("drift")
+    .description("Data drift between a reference and a current CSV or Parquet file (Evidently's tests, computed locally)")
+    .argument("<reference>", "reference data file (.csv or .parquet)")
+    .argument("<current>", "current data file (.csv or .parquet)")
+    .option("--all-tests", "also run every test applicable to each column and list its statistic and p-value")
+    .option("--json", "print the report as JSON")
+    // A usage error (missing file argument, unknown option) is bad input too; commander has printed why.
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT_BAD_INPUT))
+    .action(async (reference, current, options) => {
+      process.exitCode = await runDrift(reference, current, options);
+    });
+}

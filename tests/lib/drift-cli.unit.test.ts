@@ -1,0 +1,190 @@
+/**
+ * `tern drift` as a user runs it: the real CLI spawned with Node on generated CSV and Parquet files
+ * (a drifted column, a stable one, a constant one, a categorical one, one that is empty in the current
+ * file), its table, its JSON against driftReport computed in-process on the same cells, --all-tests,
+ * and exit code 2 for missing, unreadable and unrelated files.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parquetWriteBuffer } from "hyparquet-writer";
+import { driftReport, STATTESTS, type RawValue } from "../../worker/lib/drift";
+
+const CLI = join(__dirname, "..", "..", "cli", "tern.mjs");
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Columns = Record<string, RawValue[]>;
+
+/** Cells rounded to the text the CSV holds, so the in-process run sees exactly what the CLI reads. */
+function generate(rows: number, seed: number, current: boolean): Columns {
+  const r = rng(seed);
+  const cols: Columns = { shifted: [], stable: [], constant: [], colour: [], empty: [] };
+  const colours = ["red", "green", "blue"];
+  for (let i = 0; i < rows; i++) {
+    cols.shifted.push(Number((r() * 10 + (current ? 6 : 0)).toFixed(4)));
+    cols.stable.push(Number((r() * 10).toFixed(4)));
+    cols.constant.push(2.5);
+    cols.colour.push(colours[Math.floor(r() * 3)]);
+    cols.empty.push(current ? null : Number((r() * 3).toFixed(3)));
+  }
+  return cols;
+}
+
+function toCsv(cols: Columns): string {
+  const names = Object.keys(cols);
+  const lines = [names.join(",")];
+  for (let i = 0; i < cols[names[0]].length; i++) lines.push(names.map((n) => (cols[n][i] === null ? "" : String(cols[n][i]))).join(","));
+  return `${lines.join("\n")}\n`;
+}
+
+function toParquet(cols: Columns): ArrayBuffer {
+  return parquetWriteBuffer({
+    columnData: Object.entries(cols).map(([name, data]) =>
+      typeof data.find((v) => v !== null) === "string" ? { name, data, type: "STRING" as const } : { name, data, type: "DOUBLE" as const },
+    ),
+  });
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function tern(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, "drift", ...args], { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const plain = (x: unknown): unknown => JSON.parse(JSON.stringify(x));
+
+let dir: string;
+let ref: Columns;
+let cur: Columns;
+const file = (name: string) => join(dir, name);
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "tern-drift-cli-"));
+  ref = generate(400, 1, false);
+  cur = generate(300, 2, true);
+  writeFileSync(file("ref.csv"), toCsv(ref));
+  writeFileSync(file("cur.csv"), toCsv(cur));
+  writeFileSync(file("ref.parquet"), new Uint8Array(toParquet(ref)));
+  writeFileSync(file("cur.parquet"), new Uint8Array(toParquet(cur)));
+  writeFileSync(file("other.csv"), "a,b\n1,2\n3,4\n");
+  writeFileSync(file("broken.parquet"), "this is not parquet");
+  writeFileSync(file("blank.csv"), "");
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("tern drift", () => {
+  it("prints a table: per column type, method, threshold, score and decision, errors as errors, and the dataset line", async () => {
+    const run = await tern(file("ref.csv"), file("cur.csv"));
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split("\n");
+    expect(lines[0].split(/\s+/)).toEqual(["column", "type", "method", "threshold", "score", "drifted"]);
+    const row = (name: string) => lines.find((l) => l.startsWith(`${name} `)) ?? "";
+    expect(row("shifted")).toMatch(/^shifted\s+num\s+K-S p_value\s+0\.05\s+\S+\s+yes$/);
+    expect(row("stable")).toMatch(/^stable\s+num\s+K-S p_value\s+0\.05\s+\S+\s+no$/);
+    expect(row("constant")).toMatch(/\s+no$/);
+    expect(row("colour")).toMatch(/^colour\s+cat\s+chi-square p_value\s+0\.05\s+\S+\s+no$/);
+    expect(row("empty")).toMatch(/error EMPTY_COLUMN: .*'empty'.*current/);
+    expect(run.stdout).toContain("Drift is detected for 25% of columns (1 of 4).");
+    expect(run.stdout).toContain("Dataset drift not detected");
+    expect(run.stdout).toContain("1 column(s) could not be tested");
+  });
+
+  it("prints JSON equal to driftReport run in-process on the same cells", async () => {
+    const run = await tern(file("ref.csv"), file("cur.csv"), "--json");
+    expect(run.code).toBe(0);
+    const json = JSON.parse(run.stdout);
+    expect(json).toEqual(plain(driftReport({ reference: ref, current: cur })));
+    const shifted = json.columns.find((c: { column: string }) => c.column === "shifted");
+    expect(shifted).toMatchObject({ type: "num", method: "ks", threshold: 0.05, drifted: true, reference_rows: 400, current_rows: 300 });
+    expect(shifted.score).toBeLessThan(1e-10);
+    expect(shifted.tests).toBeUndefined();
+    expect(json.dataset).toMatchObject({ numberOfColumns: 4, numberOfDriftedColumns: 1, datasetDrift: false });
+    expect(json.failed_columns).toBe(1);
+  });
+
+  it("--all-tests lists every applicable test with its statistic and p-value under Evidently's names", async () => {
+    const run = await tern(file("ref.csv"), file("cur.csv"), "--json", "--all-tests");
+    expect(run.code).toBe(0);
+    const json = JSON.parse(run.stdout);
+    expect(json).toEqual(plain(driftReport({ reference: ref, current: cur, allTests: true })));
+    const tests = json.columns.find((c: { column: string }) => c.column === "shifted").tests as { method: string; statistic?: number; p_value?: number; display_name: string }[];
+    const numeric = Object.values(STATTESTS).filter((s) => s.columnTypes.includes("num"));
+    expect(tests.map((t) => t.method).sort()).toEqual(numeric.map((s) => s.name).sort());
+    const ks = tests.find((t) => t.method === "ks");
+    expect(ks?.display_name).toBe("K-S p_value");
+    // Uniform on [0, 10] against [6, 16]: the KS distance is the non-overlapping 60%.
+    expect(ks?.statistic).toBeGreaterThan(0.5);
+    expect(ks?.statistic).toBeLessThan(0.7);
+    expect(ks?.p_value).toBeLessThan(1e-10);
+    for (const t of tests) expect(t.display_name).toBe(STATTESTS[t.method as keyof typeof STATTESTS].displayName);
+    const colour = json.columns.find((c: { column: string }) => c.column === "colour").tests as { method: string }[];
+    expect(colour.map((t) => t.method).sort()).toEqual(Object.values(STATTESTS).filter((s) => s.columnTypes.includes("cat")).map((s) => s.name).sort());
+
+    const table = await tern(file("ref.csv"), file("cur.csv"), "--all-tests");
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^ {2}shifted\s+ks\s+0\.05\s+\S+\s+statistic=0\.6\d*\s+p_value=\S+\s+drifted$/m);
+    expect(table.stdout).toMatch(/^ {2}stable\s+t_test\s+0\.05\s+\S+\s+statistic=\S+\s+p_value=\S+\s+not drifted$/m);
+  });
+
+  it("reads Parquet to the same report as the CSV of the same data", async () => {
+    const fromParquet = await tern(file("ref.parquet"), file("cur.parquet"), "--json");
+    const fromCsv = await tern(file("ref.csv"), file("cur.csv"), "--json");
+    expect(fromParquet.code).toBe(0);
+    expect(JSON.parse(fromParquet.stdout)).toEqual(JSON.parse(fromCsv.stdout));
+  });
+
+  it("exits with 2 and says why on a missing file, an unreadable file, no common column, or a missing argument", async () => {
+    const missing = await tern(file("ref.csv"), file("nope.csv"));
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toBe("");
+    expect(missing.stderr).toMatch(/current file .*nope\.csv does not exist/);
+
+    const missingRef = await tern(file("nope.csv"), file("cur.csv"));
+    expect(missingRef.code).toBe(2);
+    expect(missingRef.stderr).toMatch(/reference file .*nope\.csv does not exist/);
+
+    const broken = await tern(file("broken.parquet"), file("cur.csv"));
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/broken\.parquet: Could not read the Parquet file/);
+
+    const blank = await tern(file("ref.csv"), file("blank.csv"), "--json");
+    expect(blank.code).toBe(2);
+    expect(blank.stderr).toMatch(/blank\.csv: The file is empty/);
+
+    const unrelated = await tern(file("ref.csv"), file("other.csv"));
+    expect(unrelated.code).toBe(2);
+    expect(unrelated.stderr).toContain("no column in common");
+
+    const oneFile = await tern(file("ref.csv"));
+    expect(oneFile.code).toBe(2);
+    expect(oneFile.stderr).toContain("missing required argument 'current'");
+
+    const directory = await tern(dir, file("cur.csv"));
+    expect(directory.code).toBe(2);
+    expect(directory.stderr).toContain("is not a file");
+  });
+});
