@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { jobs } from "../../worker/index";
 import { dispatchScheduled } from "../../worker/system/scheduler";
 import { buildServices } from "../../worker/services";
-import { api, commitFile, createDataset } from "./datasets-helpers";
+import { api, commitFile, createDataset, upload } from "./datasets-helpers";
 import { registeredModel } from "./monitoring-helpers";
 
 const tick = (scheduledTime: number) => dispatchScheduled(jobs, { cron: "* * * * *", scheduledTime }, env, createExecutionContext());
@@ -103,6 +103,14 @@ describe("scheduled checks over dataset versions", () => {
     const outcome = (await monitoring.runScheduledChecks(t1)).find((o) => o.monitorId === monitor.id)?.outcome;
     expect(outcome).toBe(`skipped: dataset version ${bin.id} (blob.bin) is not a CSV, TSV, JSON lines or Parquet file`);
     expect((await monitoring.runScheduledChecks(t1 + 60_000)).find((o) => o.monitorId === monitor.id)?.outcome).toBe("no new version");
+    expect(await reports(monitor.id)).toHaveLength(0);
+
+    const text = csv(10, 20, ["x"]);
+    const dir = await api("POST", `/datasets/${name}/versions`, { manifest: [{ path: "part-0.csv", sha256: await upload(text), size: text.length }] });
+    expect(dir.status, dir.text).toBe(201);
+    expect((await monitoring.runScheduledChecks(t1 + 120_000)).find((o) => o.monitorId === monitor.id)?.outcome).toBe(
+      `skipped: dataset version ${dir.json.version.id} is a directory; scheduled checks read single-file versions`,
+    );
     expect(await reports(monitor.id)).toHaveLength(0);
 
     const missing = await scheduledMonitor(ref.id, "no-such-dataset");
