@@ -32,6 +32,7 @@ import { DatasetService } from "./datasets/service";
 import { BLOB_PREFIX, ContentStore, DatasetStore } from "./datasets/store";
 import { LineageService, type LineageProvider } from "./datasets/lineage";
 import { DatasetVersionReader } from "./datasets/dataset-reader";
+import { monitorLineage } from "./monitoring/lineage";
 
 export interface Services {
   tokens: TokenService;
@@ -61,7 +62,8 @@ export function buildServices(env: WorkerBindings): Services {
   const content = new ContentStore(env.BLOBS);
   const datasets = new DatasetService(datasetStore, content, new ArtifactService(new ArtifactStore(env.BLOBS, { prefix: BLOB_PREFIX })));
   /** Monitors and pipeline runs add their lineage links here. */
-  const lineageProviders: LineageProvider[] = [];
+  const monitoringStore = new MonitoringStore(db);
+  const lineageProviders: LineageProvider[] = [monitorLineage(monitoringStore)];
   return {
     tokens: new TokenService(new TokenStore(db), env.TERN_ADMIN_TOKEN),
     system: new SystemService(new SystemStore(db), {
@@ -76,7 +78,7 @@ export function buildServices(env: WorkerBindings): Services {
     artifacts: new ArtifactService(new ArtifactStore(env.BLOBS)),
     registry,
     traces: new TraceService(new TraceStore(db), tracking),
-    monitoring: new MonitoringService(new MonitoringStore(db), {
+    monitoring: new MonitoringService(monitoringStore, {
       registry,
       pipelines: async (pipelineId, conf) => ({ runId: (await pipelines.trigger(pipelineId, { conf }, null)).run_id }),
       datasets: new DatasetVersionReader(datasetStore, content),

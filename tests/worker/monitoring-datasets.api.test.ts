@@ -74,6 +74,22 @@ describe("scheduled checks over dataset versions", () => {
     const age2 = got[0].summary.columns.find((c: any) => c.column === "age");
     expect(age2).toMatchObject({ type: "num", drifted: false });
     expect(got[0].summary.dataset_drift).toBe(false);
+
+    // The versions the checks read link to the monitor in the lineage graph.
+    const g = await api("GET", `/lineage?object=${encodeURIComponent(`monitor:${monitor.id}`)}`);
+    expect(g.status, g.text).toBe(200);
+    expect(g.json.edges.map((e: any) => `${e.from} -${e.kind}-> ${e.to}`).sort()).toEqual(
+      [
+        `dataset_version:${ref.id} -monitor_reference-> monitor:${monitor.id}`,
+        `dataset_version:${cur.id} -monitor_checked-> monitor:${monitor.id}`,
+        `dataset_version:${cur2.id} -monitor_checked-> monitor:${monitor.id}`,
+        `dataset_version:${ref.id} -parent_version-> dataset_version:${cur.id}`,
+        `dataset_version:${cur.id} -parent_version-> dataset_version:${cur2.id}`,
+      ].sort(),
+    );
+    expect(g.json.nodes.find((n: any) => n.id === `monitor:${monitor.id}`)).toMatchObject({ label: monitor.name, data: { current_dataset: name } });
+    const fromVersion = await api("GET", `/lineage?object=${encodeURIComponent(`dataset_version:${cur.id}`)}&depth=1`);
+    expect(fromVersion.json.edges).toContainEqual({ from: `dataset_version:${cur.id}`, to: `monitor:${monitor.id}`, kind: "monitor_checked" });
   });
 
   it("accepts the reference as dataset@version and reads TSV and JSON lines with the profile parsers", async () => {
