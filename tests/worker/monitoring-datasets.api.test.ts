@@ -4,6 +4,10 @@ import { describe, expect, it } from "vitest";
 import { jobs } from "../../worker/index";
 import { dispatchScheduled } from "../../worker/system/scheduler";
 import { buildServices } from "../../worker/services";
+import { createDb } from "../../worker/db/client";
+import { DatasetVersionReader } from "../../worker/datasets/dataset-reader";
+import { ContentStore, DatasetStore } from "../../worker/datasets/store";
+import { DatasetUnreadable } from "../../worker/monitoring/model";
 import { api, commitFile, createDataset, upload } from "./datasets-helpers";
 import { registeredModel } from "./monitoring-helpers";
 
@@ -132,5 +136,20 @@ describe("scheduled checks over dataset versions", () => {
     const missing = await scheduledMonitor(ref.id, "no-such-dataset");
     const out = (await monitoring.runScheduledChecks(Date.now() + 61_000)).find((o) => o.monitorId === missing.id)?.outcome;
     expect(out).toBe("skipped: dataset 'no-such-dataset' not found");
+  });
+
+  it("reads files up to its size bound and refuses larger ones, naming both sizes", async () => {
+    const name = `big-${crypto.randomUUID().slice(0, 8)}`;
+    await createDataset(name);
+    const text = csv(20, 20, ["x", "y"]);
+    const v = await commitFile(name, text, { file_name: "big.csv" });
+    const reader = (max: number) => new DatasetVersionReader(new DatasetStore(createDb(env.DB)), new ContentStore(env.BLOBS), max);
+    const cols = await reader(text.length).readColumns(v.id);
+    expect(cols.id).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(cols.country.slice(0, 3)).toEqual(["x", "y", "x"]);
+    expect(await reader(text.length).latestVersion(name)).toBe(v.id);
+    const refused = reader(text.length - 1).readColumns(`${name}@latest`);
+    await expect(refused).rejects.toBeInstanceOf(DatasetUnreadable);
+    await expect(reader(text.length - 1).readColumns(v.id)).rejects.toThrow(`is ${text.length} bytes; scheduled checks read files of at most ${text.length - 1} bytes`);
   });
 });

@@ -21,6 +21,7 @@ export class DatasetVersionReader implements DatasetReader {
   constructor(
     private readonly store: DatasetStore,
     private readonly content: ContentStore,
+    private readonly maxBytes: number = MAX_CHECK_FILE_BYTES,
   ) {}
 
   /** A dataset by name (what monitors are created with) or by its id. */
@@ -54,8 +55,8 @@ export class DatasetVersionReader implements DatasetReader {
     if (v.kind === "directory") throw new DatasetUnreadable(`${label} is a directory; scheduled checks read single-file versions`);
     const format = tabularFormat(v.fileName, v.contentType);
     if (!format) throw new DatasetUnreadable(`${label} (${v.fileName ?? "unnamed"}) is not a CSV, TSV, JSON lines or Parquet file`);
-    if (v.size > MAX_CHECK_FILE_BYTES) {
-      throw new DatasetUnreadable(`${label} is ${v.size} bytes; scheduled checks read files of at most ${MAX_CHECK_FILE_BYTES} bytes (commit a sample of it as its own version)`);
+    if (v.size > this.maxBytes) {
+      throw new DatasetUnreadable(`${label} is ${v.size} bytes; scheduled checks read files of at most ${this.maxBytes} bytes (commit a sample of it as its own version)`);
     }
     const object = await this.content.get(v.rootSha256);
     if (!object) throw new Error(`the content of ${label} is missing from the blob store`);

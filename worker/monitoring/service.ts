@@ -81,7 +81,7 @@ export interface MonitoringDeps {
   registry: Pick<RegistryService, "getModel" | "getVersion">;
   /** The pipelines pillar's run trigger; null until it exists. */
   pipelines: PipelineTrigger | null;
-  /** The datasets pillar's reader; null until it exists. */
+  /** The datasets pillar's reader; null leaves scheduled checks skipped (as in tests of the service alone). */
   datasets: DatasetReader | null;
   fetch?: typeof fetch;
   now?: () => number;
