@@ -31,6 +31,8 @@ import { PipelineStore } from "./pipelines/store";
 import { DatasetService } from "./datasets/service";
 import { BLOB_PREFIX, ContentStore, DatasetStore } from "./datasets/store";
 import { LineageService, type LineageProvider } from "./datasets/lineage";
+import { DatasetVersionReader } from "./datasets/dataset-reader";
+import { monitorLineage } from "./monitoring/lineage";
 
 export interface Services {
   tokens: TokenService;
@@ -57,9 +59,11 @@ export function buildServices(env: WorkerBindings): Services {
   const registry = new RegistryService(new RegistryStore(db), new TrackingStore(db), loggedModels);
   const pipelines = new PipelineService(new PipelineStore(db), { runs: env.PIPELINE_RUNS, blobs: env.BLOBS });
   const datasetStore = new DatasetStore(db);
-  const datasets = new DatasetService(datasetStore, new ContentStore(env.BLOBS), new ArtifactService(new ArtifactStore(env.BLOBS, { prefix: BLOB_PREFIX })));
+  const content = new ContentStore(env.BLOBS);
+  const datasets = new DatasetService(datasetStore, content, new ArtifactService(new ArtifactStore(env.BLOBS, { prefix: BLOB_PREFIX })));
   /** Monitors and pipeline runs add their lineage links here. */
-  const lineageProviders: LineageProvider[] = [];
+  const monitoringStore = new MonitoringStore(db);
+  const lineageProviders: LineageProvider[] = [monitorLineage(monitoringStore)];
   return {
     tokens: new TokenService(new TokenStore(db), env.TERN_ADMIN_TOKEN),
     system: new SystemService(new SystemStore(db), {
@@ -74,11 +78,10 @@ export function buildServices(env: WorkerBindings): Services {
     artifacts: new ArtifactService(new ArtifactStore(env.BLOBS)),
     registry,
     traces: new TraceService(new TraceStore(db), tracking),
-    // Dataset reads for scheduled checks plug in here once the datasets pillar exists.
-    monitoring: new MonitoringService(new MonitoringStore(db), {
+    monitoring: new MonitoringService(monitoringStore, {
       registry,
       pipelines: async (pipelineId, conf) => ({ runId: (await pipelines.trigger(pipelineId, { conf }, null)).run_id }),
-      datasets: null,
+      datasets: new DatasetVersionReader(datasetStore, content),
     }),
     tuning: new TuningService(env.STUDIES, new StudyStore(db), tracking, runLogger),
     pipelines,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { diffProfiles, inferType, profileText, quantile, schemaOf, tabularFormat, ProfileError } from "../../worker/lib/profile/index";
+import { diffProfiles, inferType, parseText, profileText, quantile, schemaOf, tableColumns, tabularFormat, ProfileError } from "../../worker/lib/profile/index";
 
 const CSV = [
   "id,price,city,flag,when",
@@ -58,6 +58,18 @@ describe("tabular profiles", () => {
     expect(p.columns[1]).toMatchObject({ count: 1, missing: 2 });
     expect(() => profileText('{"a":1}\n[1,2]\n', "jsonl")).toThrow(ProfileError);
     expect(() => profileText("{nope\n", "jsonl")).toThrow(/line 1/);
+  });
+
+  it("turns a parsed table into typed columns: numeric and boolean text becomes numbers and booleans", () => {
+    const cols = tableColumns(parseText("n,x,flag,when,s\n1,1.5,true,2024-01-02,a\nNA,-2e3,FALSE,2024-01-03,7\n3,,true,,b\n", "csv"));
+    expect(cols).toEqual({
+      n: [1, null, 3],
+      x: [1.5, -2000, null],
+      flag: [true, false, true],
+      when: ["2024-01-02", "2024-01-03", null],
+      s: ["a", "7", "b"],
+    });
+    expect(tableColumns(parseText('{"a": 1, "b": "x"}\n{"b": "y", "c": true}\n', "jsonl"))).toEqual({ a: [1, null], b: ["x", "y"], c: [null, true] });
   });
 
   it("infers the narrowest type", () => {

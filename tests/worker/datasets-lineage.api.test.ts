@@ -91,7 +91,8 @@ describe("lineage", () => {
     expect((await api("GET", "/lineage?object=dataset_version:nope")).status).toBe(404);
     expect((await api("GET", "/lineage?object=model_version:none/1")).status).toBe(404);
     expect((await api("GET", "/lineage?object=model_version:no-version")).status).toBe(400);
-    expect((await api("GET", "/lineage?object=monitor:1")).status).toBe(400);
+    expect((await api("GET", "/lineage?object=monitor:1")).status).toBe(404);
+    expect((await api("GET", "/lineage?object=widget:1")).status).toBe(400);
     expect((await api("GET", "/lineage?object=justtext")).status).toBe(400);
     const run = await newRun();
     expect((await api("POST", `/runs/${run}/dataset-inputs`, { dataset: "missing", version: 1 })).status).toBe(404);

@@ -609,7 +609,7 @@ datasetRoutes.openapi(
     path: "/lineage",
     tags: ["Datasets"],
     summary: "The lineage graph around an object, upstream and downstream",
-    description: "object is dataset_version:<id>, run:<run id> or model_version:<name>/<version>. Edges point the way data flows.",
+    description: "object is dataset_version:<id>, run:<run id>, model_version:<name>/<version> or monitor:<monitor id>. Edges point the way data flows.",
     security,
     request: { query: z.object({ object: z.string().min(3).max(600), depth: z.coerce.number().int().min(1).max(10).optional() }) },
     responses: {

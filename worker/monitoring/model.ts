@@ -1,7 +1,7 @@
 /**
  * The monitoring domain: monitors, saved drift summaries, alert rules and events, and the two ports
- * the service reaches other pillars through (a pipeline trigger and a dataset reader), which stay
- * unset until those pillars exist.
+ * the service reaches other pillars through (a pipeline trigger and a dataset reader), wired in
+ * services.ts.
  */
 import type { RawValue } from "../lib/drift";
 import type { AlertOperator, AlertState } from "../lib/monitoring/alerts";
@@ -137,4 +137,12 @@ export interface DatasetReader {
   latestVersion(datasetId: string): Promise<string | null>;
   /** A version's rows as columns (column name → values in row order). */
   readColumns(versionId: string): Promise<Record<string, RawValue[]>>;
+}
+
+/** A version the reader will not read (a directory, a non-tabular or too large file): the check is skipped, not retried. */
+export class DatasetUnreadable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DatasetUnreadable";
+  }
 }

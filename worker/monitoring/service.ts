@@ -30,6 +30,7 @@ import {
   type ColumnResult,
   type ColumnSettings,
   type DatasetReader,
+  DatasetUnreadable,
   type Monitor,
   type MonitorReport,
   type PipelineTrigger,
@@ -80,7 +81,7 @@ export interface MonitoringDeps {
   registry: Pick<RegistryService, "getModel" | "getVersion">;
   /** The pipelines pillar's run trigger; null until it exists. */
   pipelines: PipelineTrigger | null;
-  /** The datasets pillar's reader; null until it exists. */
+  /** The datasets pillar's reader; null leaves scheduled checks skipped (as in tests of the service alone). */
   datasets: DatasetReader | null;
   fetch?: typeof fetch;
   now?: () => number;
@@ -527,8 +528,9 @@ export class MonitoringService {
         out.push({ monitorId: m.id, outcome: "skipped: no reference version or current dataset" });
         continue;
       }
+      let latest: string | null = null;
       try {
-        const latest = await reader.latestVersion(m.currentDataset);
+        latest = await reader.latestVersion(m.currentDataset);
         if (!latest || latest === m.lastCheckedVersion) {
           out.push({ monitorId: m.id, outcome: "no new version" });
           continue;
@@ -552,6 +554,12 @@ export class MonitoringService {
         await this.deliverNew(events);
         out.push({ monitorId: m.id, outcome: `checked ${latest}` });
       } catch (err) {
+        if (err instanceof DatasetUnreadable) {
+          // Reading it again on the next tick would be refused again; wait for the next version.
+          if (latest) await this.store.setMonitorChecked(m.id, latest, at);
+          out.push({ monitorId: m.id, outcome: `skipped: ${err.message}` });
+          continue;
+        }
         out.push({ monitorId: m.id, outcome: `failed: ${err instanceof Error ? err.message : String(err)}` });
       }
     }

@@ -170,6 +170,39 @@ export class MonitoringStore {
     await this.db.batch(stmts as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
   }
 
+  /** Monitors whose scheduled checks read a dataset version, as the reference or as the current data. */
+  async monitorsOfVersion(versionId: string, limit: number): Promise<{ monitorId: string; role: "reference" | "current" }[]> {
+    const rows = await this.db
+      .selectDistinct({
+        monitorId: monitorReports.monitorId,
+        role: sql<"reference" | "current">`CASE WHEN json_extract(${monitorReports.current}, '$.dataset_version') = ${versionId} THEN 'current' ELSE 'reference' END`,
+      })
+      .from(monitorReports)
+      .where(
+        and(
+          eq(monitorReports.source, "schedule"),
+          sql`(json_extract(${monitorReports.current}, '$.dataset_version') = ${versionId} OR json_extract(${monitorReports.reference}, '$.dataset_version') = ${versionId})`,
+        ),
+      )
+      .limit(limit);
+    return rows;
+  }
+
+  /** The dataset versions a monitor's scheduled checks read, by role. */
+  async versionsOfMonitor(monitorId: string, limit: number): Promise<{ versionId: string; role: "reference" | "current" }[]> {
+    const of = (role: "reference" | "current") =>
+      this.db
+        .selectDistinct({ versionId: sql<string>`json_extract(${role === "current" ? monitorReports.current : monitorReports.reference}, '$.dataset_version')` })
+        .from(monitorReports)
+        .where(and(eq(monitorReports.monitorId, monitorId), eq(monitorReports.source, "schedule")))
+        .limit(limit);
+    const [refs, curs] = await Promise.all([of("reference"), of("current")]);
+    return [
+      ...refs.filter((r) => r.versionId).map((r) => ({ versionId: r.versionId, role: "reference" as const })),
+      ...curs.filter((r) => r.versionId).map((r) => ({ versionId: r.versionId, role: "current" as const })),
+    ];
+  }
+
   async listReports(monitorId: string, offset: number, limit: number): Promise<MonitorReport[]> {
     const rows = await this.db
       .select()

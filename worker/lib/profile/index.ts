@@ -187,17 +187,23 @@ export function profileTable(format: string, columns: readonly string[], rows: r
   };
 }
 
-function delimited(text: string, delimiter: string, format: TabularFormat): Profile {
+/** A parsed file: its column names and its rows of cells, before any profiling. */
+export interface Table {
+  columns: string[];
+  rows: Cell[][];
+}
+
+function delimited(text: string, delimiter: string, format: TabularFormat): Table {
   const parsed = Papa.parse<string[]>(text, { delimiter, skipEmptyLines: true });
   const fatal = parsed.errors.find((e) => e.type === "Quotes");
   if (fatal) throw new ProfileError(`Could not parse the ${format.toUpperCase()} file: ${fatal.message} (row ${fatal.row ?? "?"})`);
   const [header, ...body] = parsed.data;
-  if (!header) return { format, row_count: 0, columns: [] };
+  if (!header) return { columns: [], rows: [] };
   const names = dedupeNames(header.map((h) => h.trim()));
-  return profileTable(format, names, body.map((r) => r.map(textCell)));
+  return { columns: names, rows: body.map((r) => r.map(textCell)) };
 }
 
-function jsonLines(text: string): Profile {
+function jsonLines(text: string): Table {
   const names: string[] = [];
   const index = new Map<string, number>();
   const rows: Cell[][] = [];
@@ -224,7 +230,7 @@ function jsonLines(text: string): Profile {
     }
     rows.push(row);
   }
-  return profileTable("jsonl", names, rows.map((r) => Array.from({ length: names.length }, (_, i) => r[i] ?? null)));
+  return { columns: names, rows: rows.map((r) => Array.from({ length: names.length }, (_, i) => r[i] ?? null)) };
 }
 
 /** Header cells made unique the way pandas does it (a, a.1, a.2); empty ones become Unnamed: i. */
@@ -238,11 +244,34 @@ function dedupeNames(header: string[]): string[] {
   });
 }
 
-export function profileText(text: string, format: TextFormat): Profile {
+/** A text file's header and rows, as every profile of it reads them. */
+export function parseText(text: string, format: TextFormat): Table {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   if (format === "csv") return delimited(body, ",", format);
   if (format === "tsv") return delimited(body, "\t", format);
   return jsonLines(body);
+}
+
+export function profileText(text: string, format: TextFormat): Profile {
+  const t = parseText(text, format);
+  return profileTable(format, t.columns, t.rows);
+}
+
+/**
+ * A table as columns of typed values (name → values in row order): text cells of a column that
+ * inferType calls numeric become numbers and of a boolean column booleans, so consumers such as drift
+ * checks see the same column types the profile reports.
+ */
+export function tableColumns(t: Table): Record<string, Cell[]> {
+  const out: Record<string, Cell[]> = {};
+  t.columns.forEach((name, i) => {
+    const values = t.rows.map((r) => (i < r.length ? r[i] : null));
+    const type = inferType(values);
+    if (type === "integer" || type === "number") out[name] = values.map((v) => (typeof v === "string" ? Number(v.trim()) : v));
+    else if (type === "boolean") out[name] = values.map((v) => (typeof v === "string" ? v.trim().toLowerCase() === "true" : v));
+    else out[name] = values;
+  });
+  return out;
 }
 
 export const schemaOf = (p: Profile): SchemaField[] => p.columns.map((c) => ({ name: c.name, type: c.type }));

@@ -4,7 +4,7 @@
  * JSON text.
  */
 import { parquetMetadata, parquetReadObjects, parquetSchema } from "hyparquet/src/index.js";
-import { ProfileError, profileTable, type Cell, type Profile } from "./index";
+import { ProfileError, profileTable, type Cell, type Profile, type Table } from "./index";
 
 function cell(v: unknown): Cell {
   if (v === null || v === undefined) return null;
@@ -16,7 +16,8 @@ function cell(v: unknown): Cell {
   return JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? Number(x) : x));
 }
 
-export async function profileParquet(buffer: ArrayBuffer): Promise<Profile> {
+/** A Parquet file's columns and rows, as its profile reads them. */
+export async function readParquet(buffer: ArrayBuffer): Promise<Table> {
   let names: string[];
   let rows: Record<string, unknown>[];
   try {
@@ -26,5 +27,10 @@ export async function profileParquet(buffer: ArrayBuffer): Promise<Profile> {
   } catch (err) {
     throw new ProfileError(`Could not read the Parquet file: ${(err as Error)?.message ?? String(err)}`);
   }
-  return profileTable("parquet", names, rows.map((r) => names.map((n) => cell(r[n]))));
+  return { columns: names, rows: rows.map((r) => names.map((n) => cell(r[n]))) };
+}
+
+export async function profileParquet(buffer: ArrayBuffer): Promise<Profile> {
+  const t = await readParquet(buffer);
+  return profileTable("parquet", t.columns, t.rows);
 }
