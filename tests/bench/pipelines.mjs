@@ -8,47 +8,12 @@
 // the run's timestamps). Baseline measured in the same run: one round trip to a run's Durable Object
 // (GET /api/v1/pipeline-runs/{id}: HTTP, a D1 lookup and one DO call). Environment: TERN_URL, TERN_TOKEN,
 // BENCH_REPEAT (3).
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { benchHeaders, benchServer } from "./server.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
-const headers = { "Content-Type": "application/json", ...(process.env.TERN_TOKEN ? { Authorization: `Bearer ${process.env.TERN_TOKEN}` } : {}) };
+const headers = benchHeaders;
 let base = process.env.TERN_URL ?? "http://127.0.0.1:8787";
 let server = null;
-
-async function up(url) {
-  try {
-    return (await fetch(`${url}/api/v1/health`)).ok;
-  } catch {
-    return false;
-  }
-}
-
-async function startServer() {
-  const port = await new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-  const state = mkdtempSync(join(tmpdir(), "tern-bench-"));
-  const child = spawn(process.execPath, [join(root, "cli", "dev.mjs"), "--port", String(port), "--persist-to", state], {
-    cwd: root,
-    env: { ...process.env, TERN_DEV_CRON: "off" },
-    detached: true,
-    stdio: "ignore",
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 800 && !(await up(url)); i++) await new Promise((r) => setTimeout(r, 250));
-  if (!(await up(url))) throw new Error("the dev server did not start");
-  return { url, stop: () => (process.kill(-child.pid, "SIGTERM"), rmSync(state, { recursive: true, force: true })) };
-}
 
 async function call(method, path, body) {
   const res = await fetch(`${base}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -102,11 +67,8 @@ async function runOnce(pipelineId, spec) {
 }
 
 async function main() {
-  if (!(await up(base))) {
-    console.log("no Tern answers at", base, "- starting a dev server with fresh state");
-    server = await startServer();
-    base = server.url;
-  }
+  server = await benchServer(base);
+  base = server.url;
   console.log(`Tern at ${base}; ${REPEAT} runs of each DAG\n`);
   const stamp = Date.now();
   const dags = [

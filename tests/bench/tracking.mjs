@@ -8,48 +8,13 @@
 // Baselines measured in the same run: one log-metric call per point (what a naive client does) for
 // writes, and the full paged read for the downsampled read. Environment: TERN_URL, TERN_TOKEN,
 // BENCH_CLIENTS (8), BENCH_POINTS (1000000).
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { benchHeaders, benchServer } from "./server.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
 const POINTS = Number(process.env.BENCH_POINTS ?? 1_000_000);
-const headers = { "Content-Type": "application/json", ...(process.env.TERN_TOKEN ? { Authorization: `Bearer ${process.env.TERN_TOKEN}` } : {}) };
+const headers = benchHeaders;
 let base = process.env.TERN_URL ?? "http://127.0.0.1:8787";
 let server = null;
-
-async function up(url) {
-  try {
-    return (await fetch(`${url}/api/v1/health`)).ok;
-  } catch {
-    return false;
-  }
-}
-
-async function startServer() {
-  const port = await new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-  const state = mkdtempSync(join(tmpdir(), "tern-bench-"));
-  const child = spawn(process.execPath, [join(root, "cli", "dev.mjs"), "--port", String(port), "--persist-to", state], {
-    cwd: root,
-    env: { ...process.env, TERN_DEV_CRON: "off" },
-    detached: true,
-    stdio: "ignore",
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 400 && !(await up(url)); i++) await new Promise((r) => setTimeout(r, 250));
-  if (!(await up(url))) throw new Error("the dev server did not start");
-  return { url, stop: () => (process.kill(-child.pid, "SIGTERM"), rmSync(state, { recursive: true, force: true })) };
-}
 
 async function post(path, body) {
   const res = await fetch(`${base}${path}`, { method: "POST", headers, body: JSON.stringify(body) });
@@ -73,11 +38,8 @@ async function pool(count, worker) {
 }
 
 async function main() {
-  if (!(await up(base))) {
-    console.log("no Tern answers at", base, "- starting a dev server with fresh state");
-    server = await startServer();
-    base = server.url;
-  }
+  server = await benchServer(base);
+  base = server.url;
   console.log(`Tern at ${base}; ${CLIENTS} concurrent clients; ${fmt(POINTS)} points\n`);
   const exp = await post("/api/2.0/mlflow/experiments/create", { name: `bench-${Date.now()}` });
   const newRun = async () => (await post("/api/2.0/mlflow/runs/create", { experiment_id: exp.experiment_id, start_time: Date.now() })).run.info.run_id;

@@ -11,11 +11,10 @@
 // registered type), BENCH_CHECKPOINTS (100,1000,2000), BENCH_ASKS (15 timed asks per checkpoint),
 // BENCH_CLIENTS (16), BENCH_THROUGHPUT_TRIALS (400), BENCH_PARALLEL (6 studies at a time), BENCH_SKIP
 // (quality or speed).
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { benchHeaders, benchServer } from "./server.mjs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
 
@@ -29,38 +28,9 @@ const CLIENTS = Number(env.BENCH_CLIENTS ?? 16);
 const THROUGHPUT_TRIALS = Number(env.BENCH_THROUGHPUT_TRIALS ?? 400);
 const PARALLEL = Number(env.BENCH_PARALLEL ?? 6);
 const SKIP = new Set((env.BENCH_SKIP ?? "").split(",").filter(Boolean));
-const headers = { "Content-Type": "application/json", ...(env.TERN_TOKEN ? { Authorization: `Bearer ${env.TERN_TOKEN}` } : {}) };
+const headers = benchHeaders;
 let base = env.TERN_URL ?? "http://127.0.0.1:8787";
 let server = null;
-
-async function up(url) {
-  try {
-    return (await fetch(`${url}/api/v1/health`)).ok;
-  } catch {
-    return false;
-  }
-}
-
-async function startServer() {
-  const port = await new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-  const state = mkdtempSync(join(tmpdir(), "tern-bench-"));
-  const child = spawn(process.execPath, [join(root, "cli", "dev.mjs"), "--port", String(port), "--persist-to", state], {
-    cwd: root,
-    env: { ...env, TERN_DEV_CRON: "off" },
-    detached: true,
-    stdio: "ignore",
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 400 && !(await up(url)); i++) await new Promise((r) => setTimeout(r, 250));
-  if (!(await up(url))) throw new Error("the dev server did not start");
-  return { url, stop: () => (process.kill(-child.pid, "SIGTERM"), rmSync(state, { recursive: true, force: true })) };
-}
 
 async function request(method, path, body) {
   const res = await fetch(`${base}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -359,11 +329,8 @@ async function speed(lib) {
 }
 
 async function main() {
-  if (!(await up(base))) {
-    console.log("no Tern answers at", base, "- starting a dev server with fresh state");
-    server = await startServer();
-    base = server.url;
-  }
+  server = await benchServer(base);
+  base = server.url;
   console.log(`Tern at ${base}\n`);
   const samplers = (env.BENCH_SAMPLERS ?? "tpe,random").split(",").filter(Boolean);
   if (!SKIP.has("quality")) await quality(samplers);
