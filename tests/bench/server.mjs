@@ -53,7 +53,11 @@ export async function benchServer(url = process.env.TERN_URL ?? "http://127.0.0.
   const started = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + START_WITHIN_MS;
   while (!(await up(started))) {
-    if (Date.now() > deadline || child.exitCode != null) {
+    if (child.exitCode != null) {
+      stop();
+      throw new Error(`the dev server exited (code ${child.exitCode}); run \`npm run dev\` to see why`);
+    }
+    if (Date.now() > deadline) {
       stop();
       throw new Error(`the dev server did not start within ${START_WITHIN_MS / 1000} s`);
     }
