@@ -26,9 +26,14 @@ function minMax(values: ArrayLike<number>): [number, number] {
  * edge set to the maximum exactly. A zero range widens to ±0.5 around the value with one bin.
  */
 export function sturgesEdges(values: ArrayLike<number>): number[] {
-  let [lo, hi] = minMax(values);
+  const [lo, hi] = minMax(values);
+  return sturgesEdgesFromRange(values.length, lo, hi);
+}
+
+/** The same edges from the sample size and range alone (for pooled columns already sorted). */
+export function sturgesEdgesFromRange(count: number, lo: number, hi: number): number[] {
   const range = hi - lo;
-  const width = range / (Math.log2(values.length) + 1);
+  const width = range / (Math.log2(count) + 1);
   const bins = width ? Math.ceil(range / width) : 1;
   if (lo === hi) {
     lo -= 0.5;

@@ -5,15 +5,14 @@
  * million-row column cheap. Scores equal the array-based tests in stattests.ts (same binning, same
  * summation order); tests without a columnar form fall back to them. Runtime-free.
  */
-import { fillEmptyBins, MAX_VALUE_BINS_UNIQUES } from "./binning";
+import { fillEmptyBins, MAX_VALUE_BINS_UNIQUES, sturgesEdgesFromRange } from "./binning";
 import { unionKeys } from "./clean";
 import { ks2Sample } from "./kolmogorov";
 import { defaultStattest } from "./select";
-import { chiSquareSf, jensenShannonDistance, normalTwoSidedP, runStattest } from "./stattests";
+import { chiSquareSf, jensenShannonDistance, normalTwoSidedP, relEntr, runStattest, stattestResult } from "./stattests";
 import {
   type CategoryValue,
   DriftTestError,
-  isDrift,
   STATTESTS,
   type StattestName,
   type StattestResult,
@@ -117,22 +116,6 @@ export function countDistinctMerged(a: Float64Array, b: Float64Array): number {
   return n;
 }
 
-/** np.histogram_bin_edges(pooled, "sturges") from the pooled size and range alone (see sturgesEdges). */
-export function sturgesEdgesFromRange(count: number, lo: number, hi: number): number[] {
-  const range = hi - lo;
-  const width = range / (Math.log2(count) + 1);
-  const bins = width ? Math.ceil(range / width) : 1;
-  if (lo === hi) {
-    lo -= 0.5;
-    hi += 0.5;
-  }
-  const step = (hi - lo) / bins;
-  const edges: number[] = [];
-  for (let i = 0; i < bins; i++) edges.push(i * step + lo);
-  edges.push(hi);
-  return edges;
-}
-
 /** np.histogram counts of a sorted array: [e_i, e_{i+1}) with the last bin closed, one linear pass. */
 export function histogramSorted(sorted: Float64Array, edges: readonly number[]): number[] {
   const bins = edges.length - 1;
@@ -202,27 +185,6 @@ function normalise(p: readonly number[]): number[] {
   return p.map((x) => x / s);
 }
 
-function relEntr(x: number, y: number): number {
-  if (x > 0 && y > 0) return x * Math.log(x / y);
-  if (x === 0 && y >= 0) return 0;
-  return Infinity;
-}
-
-function result(method: StattestName, score: number, threshold: number | undefined, extra: Partial<StattestResult> = {}): StattestResult {
-  const spec = STATTESTS[method];
-  const t = threshold ?? spec.defaultThreshold;
-  if (!Number.isFinite(t)) throw new DriftTestError("INVALID_THRESHOLD", `Threshold for ${method} must be a finite number.`);
-  return {
-    method,
-    displayName: spec.displayName,
-    scoreKind: spec.scoreKind,
-    score,
-    ...(spec.scoreKind === "p_value" ? { pValue: score } : {}),
-    ...extra,
-    threshold: t,
-    drifted: isDrift(spec, score, t),
-  };
-}
 
 function psiOf(bins: { reference: number[]; current: number[] }): number {
   const r = fillEmptyBins(bins.reference);
@@ -252,12 +214,12 @@ function chiSquareCounts(ref: CategoryCounts, cur: CategoryCounts, threshold?: n
     const expected = (ref.counts.get(k) ?? 0) * scale;
     x2 += ((observed - expected) * (observed - expected)) / expected;
   }
-  return result("chisquare", chiSquareSf(x2, keys.length - 1), threshold, { statistic: x2 });
+  return stattestResult("chisquare", chiSquareSf(x2, keys.length - 1), threshold, { statistic: x2 });
 }
 
 function zCounts(ref: CategoryCounts, cur: CategoryCounts, threshold?: number): StattestResult {
   if (ref.counts.size === 1 && cur.counts.size === 1 && ref.counts.keys().next().value === cur.counts.keys().next().value) {
-    return result("z", 1, threshold, { statistic: 0 });
+    return stattestResult("z", 1, threshold, { statistic: 0 });
   }
   const zeroKey = unionKeys(ref.counts, cur.counts)[0];
   const nr = ref.total;
@@ -266,7 +228,7 @@ function zCounts(ref: CategoryCounts, cur: CategoryCounts, threshold?: number): 
   const p2 = (nc - (cur.counts.get(zeroKey) ?? 0)) / nc;
   const pooled = (p1 * nr + p2 * nc) / (nr + nc);
   const z = (p1 - p2) / Math.sqrt(pooled * (1 - pooled) * (1 / nr + 1 / nc));
-  return result("z", normalTwoSidedP(z), threshold, { statistic: z });
+  return stattestResult("z", normalTwoSidedP(z), threshold, { statistic: z });
 }
 
 function hellingerCounts(ref: CategoryCounts, cur: CategoryCounts, threshold?: number): StattestResult {
@@ -274,7 +236,7 @@ function hellingerCounts(ref: CategoryCounts, cur: CategoryCounts, threshold?: n
   for (const k of unionKeys(ref.counts, cur.counts)) {
     affinity += Math.sqrt(((ref.counts.get(k) ?? 0) / ref.total) * ((cur.counts.get(k) ?? 0) / cur.total));
   }
-  return result("hellinger", Math.sqrt(1 - Math.min(1, Math.max(0, affinity))), threshold);
+  return stattestResult("hellinger", Math.sqrt(1 - Math.min(1, Math.max(0, affinity))), threshold);
 }
 
 /** Expand counts back to cells, for tests that have no counts-based form. */
@@ -303,17 +265,17 @@ export function numericStattest(method: StattestName, ref: SortedNumeric, cur: S
   switch (method) {
     case "ks": {
       const r = ks2Sample(ref.sorted as unknown as number[], cur.sorted as unknown as number[]);
-      return result("ks", r.pValue, threshold, { statistic: r.statistic });
+      return stattestResult("ks", r.pValue, threshold, { statistic: r.statistic });
     }
     case "wasserstein":
-      return result("wasserstein", wassersteinSorted(ref.sorted, cur.sorted) / Math.max(ref.std, 0.001), threshold);
+      return stattestResult("wasserstein", wassersteinSorted(ref.sorted, cur.sorted) / Math.max(ref.std, 0.001), threshold);
     case "psi":
-      return result("psi", psiOf(numericBins(ref, cur)), threshold);
+      return stattestResult("psi", psiOf(numericBins(ref, cur)), threshold);
     case "kl_div":
-      return result("kl_div", klOf(numericBins(ref, cur)), threshold);
+      return stattestResult("kl_div", klOf(numericBins(ref, cur)), threshold);
     case "jensenshannon": {
       const bins = numericBins(ref, cur);
-      return result("jensenshannon", jensenShannonDistance(bins.reference, bins.current), threshold);
+      return stattestResult("jensenshannon", jensenShannonDistance(bins.reference, bins.current), threshold);
     }
     case "chisquare":
       return chiSquareCounts(countSorted(ref.sorted), countSorted(cur.sorted), threshold);
@@ -335,12 +297,12 @@ export function categoricalStattest(method: StattestName, ref: CategoryCounts, c
     case "z":
       return zCounts(ref, cur, threshold);
     case "psi":
-      return result("psi", psiOf(binnedPercentsCounts(ref, cur)), threshold);
+      return stattestResult("psi", psiOf(binnedPercentsCounts(ref, cur)), threshold);
     case "kl_div":
-      return result("kl_div", klOf(binnedPercentsCounts(ref, cur)), threshold);
+      return stattestResult("kl_div", klOf(binnedPercentsCounts(ref, cur)), threshold);
     case "jensenshannon": {
       const bins = binnedPercentsCounts(ref, cur);
-      return result("jensenshannon", jensenShannonDistance(bins.reference, bins.current), threshold);
+      return stattestResult("jensenshannon", jensenShannonDistance(bins.reference, bins.current), threshold);
     }
     case "hellinger":
       return hellingerCounts(ref, cur, threshold);

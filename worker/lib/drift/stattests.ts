@@ -14,7 +14,8 @@ import { countValues, unionKeys } from "./clean";
 import { ks2Sample } from "./kolmogorov";
 import { type CategoryValue, type ColumnType, DriftTestError, isDrift, STATTESTS, type StattestName, type StattestResult } from "./types";
 
-function result(method: StattestName, score: number, threshold: number | undefined, extra: Partial<StattestResult> = {}): StattestResult {
+/** A test's result in the shared shape: the threshold defaulted and checked, and the drift decision. */
+export function stattestResult(method: StattestName, score: number, threshold: number | undefined, extra: Partial<StattestResult> = {}): StattestResult {
   const spec = STATTESTS[method];
   const t = threshold ?? spec.defaultThreshold;
   if (!Number.isFinite(t)) throw new DriftTestError("INVALID_THRESHOLD", `Threshold for ${method} must be a finite number.`);
@@ -38,7 +39,7 @@ export { chiSquareSf, normalTwoSidedP };
 /** Two-sample Kolmogorov–Smirnov, two-sided, scipy's automatic exact/asymptotic choice. */
 export function ksStattest(reference: Numbers, current: Numbers, threshold?: number): StattestResult {
   const r = ks2Sample(sortedCopy(reference), sortedCopy(current));
-  return result("ks", r.pValue, threshold, { statistic: r.statistic });
+  return stattestResult("ks", r.pValue, threshold, { statistic: r.statistic });
 }
 
 /**
@@ -64,7 +65,7 @@ export function chiSquareStattest(
     const expected = (refCounts.get(k) ?? 0) * scale;
     x2 += ((observed - expected) * (observed - expected)) / expected;
   }
-  return result("chisquare", chiSquareSf(x2, keys.length - 1), threshold, { statistic: x2 });
+  return stattestResult("chisquare", chiSquareSf(x2, keys.length - 1), threshold, { statistic: x2 });
 }
 
 /**
@@ -75,7 +76,7 @@ export function zStattest(reference: ArrayLike<CategoryValue>, current: ArrayLik
   const refCounts = countValues(reference);
   const curCounts = countValues(current);
   if (refCounts.size === 1 && curCounts.size === 1 && refCounts.keys().next().value === curCounts.keys().next().value) {
-    return result("z", 1, threshold, { statistic: 0 });
+    return stattestResult("z", 1, threshold, { statistic: 0 });
   }
   const zeroKey = unionKeys(refCounts, curCounts)[0];
   const nr = reference.length;
@@ -84,7 +85,7 @@ export function zStattest(reference: ArrayLike<CategoryValue>, current: ArrayLik
   const p2 = (nc - (curCounts.get(zeroKey) ?? 0)) / nc;
   const pooled = (p1 * nr + p2 * nc) / (nr + nc);
   const z = (p1 - p2) / Math.sqrt(pooled * (1 - pooled) * (1 / nr + 1 / nc));
-  return result("z", normalTwoSidedP(z), threshold, { statistic: z });
+  return stattestResult("z", normalTwoSidedP(z), threshold, { statistic: z });
 }
 
 /** 1-D earth mover's distance between the two empirical distributions (scipy.stats.wasserstein_distance). */
@@ -120,7 +121,7 @@ export function populationStd(values: Numbers): number {
 /** Wasserstein distance in units of the reference's population std, floored at 0.001 as Evidently does. */
 export function wassersteinStattest(reference: Numbers, current: Numbers, threshold?: number): StattestResult {
   const norm = Math.max(populationStd(reference), 0.001);
-  return result("wasserstein", wassersteinDistance(reference, current) / norm, threshold);
+  return stattestResult("wasserstein", wassersteinDistance(reference, current) / norm, threshold);
 }
 
 /** Population stability index on Evidently's bins with empty bins filled (not renormalised). */
@@ -135,7 +136,7 @@ export function psiStattest(
   const c = fillEmptyBins(bins.current);
   let psi = 0;
   for (let i = 0; i < r.length; i++) psi += (r[i] - c[i]) * Math.log(r[i] / c[i]);
-  return result("psi", psi, threshold);
+  return stattestResult("psi", psi, threshold);
 }
 
 function normalise(p: readonly number[]): number[] {
@@ -145,7 +146,7 @@ function normalise(p: readonly number[]): number[] {
 }
 
 /** x·ln(x/y) with the conventions of scipy.special.rel_entr: 0 at x = 0, +inf where y = 0 < x. */
-function relEntr(x: number, y: number): number {
+export function relEntr(x: number, y: number): number {
   if (x > 0 && y > 0) return x * Math.log(x / y);
   if (x === 0 && y >= 0) return 0;
   return Infinity;
@@ -163,7 +164,7 @@ export function klDivStattest(
   const q = normalise(fillEmptyBins(bins.current));
   let kl = 0;
   for (let i = 0; i < p.length; i++) kl += relEntr(p[i], q[i]);
-  return result("kl_div", kl, threshold);
+  return stattestResult("kl_div", kl, threshold);
 }
 
 /** Jensen–Shannon distance sqrt(JSD) in natural-log units; empty bins are not filled for this one. */
@@ -187,7 +188,7 @@ export function jensenShannonStattest(
   threshold?: number,
 ): StattestResult {
   const bins = binnedPercents(reference, current, columnType);
-  return result("jensenshannon", jensenShannonDistance(bins.reference, bins.current), threshold);
+  return stattestResult("jensenshannon", jensenShannonDistance(bins.reference, bins.current), threshold);
 }
 
 /**
@@ -227,7 +228,7 @@ export function hellingerStattest(
     for (let i = 0; i < bins; i++) affinity += Math.sqrt(h1[i] * h2[i]) * width;
   }
   const clipped = Math.min(1, Math.max(0, affinity));
-  return result("hellinger", Math.sqrt(1 - clipped), threshold);
+  return stattestResult("hellinger", Math.sqrt(1 - clipped), threshold);
 }
 
 /**
@@ -275,35 +276,35 @@ export function runStattest(
       return hellingerStattest(reference, current, columnType, threshold);
     case "anderson": {
       const r = andersonDarling(...numeric());
-      return result(method, r.pValue, threshold, { statistic: r.statistic });
+      return stattestResult(method, r.pValue, threshold, { statistic: r.statistic });
     }
     case "cramer_von_mises": {
       const r = cramerVonMises(...numeric());
-      return result(method, r.pValue, threshold, { statistic: r.statistic });
+      return stattestResult(method, r.pValue, threshold, { statistic: r.statistic });
     }
     case "mannw": {
       const r = mannWhitney(...numeric());
-      return result(method, r.pValue, threshold, { statistic: r.statistic });
+      return stattestResult(method, r.pValue, threshold, { statistic: r.statistic });
     }
     case "ed":
-      return result(method, energyDistance(...numeric()), threshold);
+      return stattestResult(method, energyDistance(...numeric()), threshold);
     case "es": {
       const r = eppsSingleton(...numeric());
-      return result(method, r.pValue, threshold, { statistic: r.statistic });
+      return stattestResult(method, r.pValue, threshold, { statistic: r.statistic });
     }
     case "t_test": {
       const r = tTest(...numeric());
-      return result(method, r.pValue, threshold, { statistic: r.statistic });
+      return stattestResult(method, r.pValue, threshold, { statistic: r.statistic });
     }
     case "empirical_mmd": {
       const r = empiricalMmd(...numeric());
-      return result(method, r.pValue, threshold, { statistic: r.statistic });
+      return stattestResult(method, r.pValue, threshold, { statistic: r.statistic });
     }
     case "fisher_exact":
     case "g_test":
     case "TVD": {
       const r = method === "fisher_exact" ? fisherExactTest(reference, current) : method === "g_test" ? gTest(reference, current) : tvdTest(reference, current);
-      return result(method, r.pValue, threshold, r.statistic !== undefined && !Number.isNaN(r.statistic) ? { statistic: r.statistic } : {});
+      return stattestResult(method, r.pValue, threshold, r.statistic !== undefined && !Number.isNaN(r.statistic) ? { statistic: r.statistic } : {});
     }
   }
 }
