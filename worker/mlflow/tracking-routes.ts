@@ -89,6 +89,12 @@ trackingRoutes.post("/experiments/set-experiment-tag", async (c) => {
   return c.json({});
 });
 
+trackingRoutes.post("/experiments/delete-experiment-tag", async (c) => {
+  const q = await mlflowInput(c, z.object({ experiment_id: idString, key: z.string() }));
+  await c.var.services.tracking.deleteExperimentTag(q.experiment_id, q.key);
+  return c.json({});
+});
+
 // --- runs ----------------------------------------------------------------------------------
 
 trackingRoutes.post("/runs/create", async (c) => {

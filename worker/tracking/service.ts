@@ -162,6 +162,14 @@ export class TrackingService {
     await this.store.setExperimentTag(Number(exp.experimentId), tag, this.now());
   }
 
+  async deleteExperimentTag(id: string, key: string): Promise<void> {
+    const exp = await this.getExperiment(id);
+    if (exp.lifecycleStage !== "active") throw invalid(`The experiment ${id} must be in the 'active' state. Current state is ${exp.lifecycleStage}.`);
+    if (!(await this.store.deleteExperimentTag(Number(exp.experimentId), key, this.now()))) {
+      throw notFound(`No tag with name: ${key} in experiment with id ${exp.experimentId}`);
+    }
+  }
+
   // --- runs --------------------------------------------------------------------------------
 
   async createRun(input: { experimentId?: string | null; userId?: string | null; runName?: string | null; startTime?: number | null; tags?: KeyValue[] }): Promise<Run> {

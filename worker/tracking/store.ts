@@ -267,6 +267,19 @@ export class TrackingStore {
     ]);
   }
 
+  /** Answers whether the tag was there; the experiment's update time moves only then. */
+  async deleteExperimentTag(id: number, key: string, now: number): Promise<boolean> {
+    // The update runs first, while the tag it checks for is still there.
+    const [, deleted] = await this.db.batch([
+      this.db
+        .update(experiments)
+        .set({ lastUpdateTime: now })
+        .where(and(eq(experiments.experimentId, id), sql`EXISTS (SELECT 1 FROM experiment_tags WHERE experiment_id = ${id} AND key = ${key})`)),
+      this.db.delete(experimentTags).where(and(eq(experimentTags.experimentId, id), eq(experimentTags.key, key))).returning({ key: experimentTags.key }),
+    ]);
+    return deleted.length > 0;
+  }
+
   // --- runs --------------------------------------------------------------------------------
 
   async insertRun(info: RunInfo, tags: KeyValue[]): Promise<void> {
