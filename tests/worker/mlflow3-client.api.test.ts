@@ -385,3 +385,68 @@ describe("artifact routes MLflow 3 and its UI call", () => {
     expect(mlflowError(await call("GET", `/model-versions/get-artifact?name=${encodeURIComponent(name)}&version=1`, { mode }))).toBe("INVALID_PARAMETER_VALUE");
   });
 });
+
+describe("MLflow 3 run inputs and model metrics", () => {
+  it("keeps the logged models a run used (log-inputs models) and shows them as model_inputs", async () => {
+    const exp = await newExperiment();
+    const run = (await v2("POST", "runs/create", { experiment_id: exp })).json.run.info.run_id;
+    const model = (await v2("POST", "logged-models", { experiment_id: exp, name: "m" })).json.model.info.model_id;
+    const res = await v2("POST", "runs/log-inputs", { run_id: run, models: [{ model_id: model }, { model_id: model }] });
+    expect(res.status).toBe(200);
+    const dataset = { name: "train", digest: "d1", source_type: "local", source: "file:///x" };
+    await v2("POST", "runs/log-inputs", { run_id: run, datasets: [{ dataset, tags: [] }], models: [{ model_id: "m-other" }] });
+    const got = (await v2("GET", `runs/get?run_id=${run}`)).json.run;
+    expect(got.inputs.model_inputs).toEqual([{ model_id: model }, { model_id: "m-other" }]);
+    expect(got.inputs.dataset_inputs.map((d: any) => d.dataset.name)).toEqual(["train"]);
+    expect(mlflowError(await v2("POST", "runs/log-inputs", { run_id: run, models: [{}] }))).toBe("INVALID_PARAMETER_VALUE");
+  });
+
+  it("makes metrics logged with model_id the logged model's metrics, per dataset, searchable and sortable", async () => {
+    const exp = await newExperiment();
+    const run = (await v2("POST", "runs/create", { experiment_id: exp })).json.run.info.run_id;
+    const [m1, m2] = [
+      (await v2("POST", "logged-models", { experiment_id: exp, name: "a", source_run_id: run })).json.model.info.model_id,
+      (await v2("POST", "logged-models", { experiment_id: exp, name: "b", source_run_id: run })).json.model.info.model_id,
+    ];
+    const ts = 1_700_000_000_000;
+    // mlflow.log_metric("acc", v, model_id=..., dataset=ds) sends log-batch (or log-metric) with these fields.
+    const batch = await v2("POST", "runs/log-batch", {
+      run_id: run,
+      metrics: [
+        { key: "acc", value: 0.7, timestamp: ts, step: 0, model_id: m1, dataset_name: "eval", dataset_digest: "e1" },
+        { key: "acc", value: 0.8, timestamp: ts, step: 1, model_id: m1, dataset_name: "eval", dataset_digest: "e1" },
+        { key: "acc", value: 0.5, timestamp: ts, step: 0, model_id: m1, dataset_name: "test", dataset_digest: "t1" },
+        { key: "acc", value: 0.9, timestamp: ts, step: 0, model_id: m2, dataset_name: "eval", dataset_digest: "e1" },
+        { key: "loss", value: 0.1, timestamp: ts, step: 0 },
+      ],
+    });
+    expect(batch.status).toBe(200);
+    const single = await v2("POST", "runs/log-metric", { run_id: run, key: "f1", value: 0.6, timestamp: ts, step: 2, model_id: m2 });
+    expect(single.status).toBe(200);
+    // An older point does not replace the latest.
+    await v2("POST", "runs/log-metric", { run_id: run, key: "acc", value: 0.1, timestamp: ts, step: 0, model_id: m1, dataset_name: "eval", dataset_digest: "e1" });
+
+    const one = (await v2("GET", `logged-models/${m1}`)).json.model;
+    expect(one.data.metrics).toEqual([
+      { key: "acc", value: 0.8, timestamp: ts, step: 1, run_id: run, model_id: m1, dataset_name: "eval", dataset_digest: "e1" },
+      { key: "acc", value: 0.5, timestamp: ts, step: 0, run_id: run, model_id: m1, dataset_name: "test", dataset_digest: "t1" },
+    ]);
+    expect((await v2("GET", `logged-models/${m2}`)).json.model.data.metrics.map((m: any) => m.key)).toEqual(["acc", "f1"]);
+    // The run's own history holds every point.
+    expect((await v2("GET", `metrics/get-history?run_id=${run}&metric_key=acc`)).json.metrics).toHaveLength(5);
+
+    const search = async (body: Record<string, unknown>) => {
+      const res = await v2("POST", "logged-models/search", { experiment_ids: [exp], ...body });
+      expect(res.status, res.text).toBe(200);
+      return (res.json.models ?? []).map((m: any) => m.info.model_id);
+    };
+    expect(await search({ filter: "metrics.acc > 0.85" })).toEqual([m2]);
+    expect(await search({ filter: "metrics.acc >= 0.5" })).toEqual(expect.arrayContaining([m1, m2]));
+    expect(await search({ filter: "metrics.acc < 0.6", datasets: [{ dataset_name: "eval" }] })).toEqual([]);
+    expect(await search({ filter: "metrics.acc < 0.6", datasets: [{ dataset_name: "test", dataset_digest: "t1" }] })).toEqual([m1]);
+    expect(await search({ datasets: [{ dataset_name: "test" }] })).toEqual([m1]);
+    expect(await search({ order_by: [{ field_name: "metrics.acc", ascending: false, dataset_name: "eval" }] })).toEqual([m2, m1]);
+    expect(await search({ order_by: [{ field_name: "metrics.acc", ascending: true, dataset_name: "eval" }] })).toEqual([m1, m2]);
+    expect(await search({ order_by: [{ field_name: "metrics.f1", ascending: true }] })).toEqual([m2, m1]);
+  });
+});
