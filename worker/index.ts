@@ -17,7 +17,7 @@ import { buildServices } from "./services";
 import { authRoutes } from "./auth/routes";
 import { handleMlflowError, isMlflowPath } from "./mlflow/errors";
 import { MLFLOW_READ_ONLY_POSTS, mlflowRoutes } from "./mlflow/routes";
-import { ARTIFACTS_PREFIX, artifactProxyRoutes, artifactUiRoutes } from "./mlflow/artifact-routes";
+import { AJAX_ARTIFACTS_PREFIX, ARTIFACTS_PREFIX, artifactProxyRoutes, artifactUiRoutes } from "./mlflow/artifact-routes";
 import { otlpRoutes, traceV3Routes } from "./mlflow/trace-routes";
 import { systemRoutes } from "./system/routes";
 import { metricsRoutes, monitoringRoutes } from "./monitoring/routes";
@@ -97,7 +97,7 @@ for (const prefix of ["/api/3.0/mlflow", "/ajax-api/3.0/mlflow"]) {
 }
 app.route("/v1", otlpRoutes);
 // MLflow's artifact proxy and the UI's /get-artifact: raw bodies stream to and from R2, so no JSON limit.
-app.route(ARTIFACTS_PREFIX, artifactProxyRoutes);
+for (const prefix of [ARTIFACTS_PREFIX, AJAX_ARTIFACTS_PREFIX]) app.route(prefix, artifactProxyRoutes);
 app.route("/", artifactUiRoutes);
 // MLflow's plain-text server routes, which MLflow 3 clients call.
 app.get("/health", (c) => c.text("OK"));

@@ -786,3 +786,83 @@ export const datasetVersionInputs = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.runUuid, t.versionId] }), index("dataset_version_inputs_version").on(t.versionId)],
 );
+
+// ---------------------------------------------------------------------------------------------
+// Tracking, MLflow 3 additions: assessments of traces, traces linked to runs, the logged models a
+// run used (log-inputs `models`), and metrics logged against a logged model (and dataset).
+// ---------------------------------------------------------------------------------------------
+
+/** Feedback and expectations on a trace or one of its spans (MLflow's assessments.proto). */
+export const traceAssessments = sqliteTable(
+  "trace_assessments",
+  {
+    assessmentId: text("assessment_id").primaryKey(),
+    traceId: text("trace_id")
+      .notNull()
+      .references(() => traces.traceId, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    kind: text("kind", { enum: ["feedback", "expectation"] }).notNull(),
+    spanId: text("span_id"),
+    sourceType: text("source_type"),
+    sourceId: text("source_id"),
+    /** JSON of the Feedback or Expectation message as sent. */
+    body: text("body").notNull(),
+    /** The assessed value as JSON text, for feedback./expectation. search filters. */
+    valueJson: text("value_json"),
+    rationale: text("rationale"),
+    metadata: text("metadata").notNull().default("{}"),
+    overrides: text("overrides"),
+    valid: integer("valid").notNull().default(1),
+    createTime: integer("create_time").notNull(),
+    lastUpdateTime: integer("last_update_time").notNull(),
+  },
+  (t) => [index("trace_assessments_trace").on(t.traceId), index("trace_assessments_kind_name").on(t.kind, t.name)],
+);
+
+/** traces/link-to-run: a trace can be linked to runs besides the one in its mlflow.sourceRun metadata. */
+export const traceRunLinks = sqliteTable(
+  "trace_run_links",
+  {
+    traceId: text("trace_id")
+      .notNull()
+      .references(() => traces.traceId, { onDelete: "cascade" }),
+    runUuid: text("run_uuid")
+      .notNull()
+      .references(() => runs.runUuid),
+  },
+  (t) => [primaryKey({ columns: [t.traceId, t.runUuid] }), index("trace_run_links_run").on(t.runUuid)],
+);
+
+/** MLflow 3 run inputs: the logged models a run used (log-inputs `models`). */
+export const runModelInputs = sqliteTable(
+  "run_model_inputs",
+  {
+    runUuid: text("run_uuid")
+      .notNull()
+      .references(() => runs.runUuid),
+    modelId: text("model_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runUuid, t.modelId] })],
+);
+
+/**
+ * Metric points logged with a model_id (MLflow 3): besides the run's history they are the logged
+ * model's metrics, optionally for one dataset. Only the latest point per (model, key, dataset) is
+ * kept, which is what a LoggedModel carries and what logged-model search filters and orders by.
+ */
+export const loggedModelMetrics = sqliteTable(
+  "logged_model_metrics",
+  {
+    modelId: text("model_id").notNull(),
+    key: text("key").notNull(),
+    /** "" when the metric names no dataset. */
+    datasetName: text("dataset_name").notNull().default(""),
+    datasetDigest: text("dataset_digest").notNull().default(""),
+    runUuid: text("run_uuid").notNull(),
+    step: integer("step").notNull(),
+    timestamp: integer("timestamp").notNull(),
+    value: real("value").notNull(),
+    isNan: integer("is_nan").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.modelId, t.key, t.datasetName, t.datasetDigest] }), index("logged_model_metrics_key").on(t.key, t.value)],
+);

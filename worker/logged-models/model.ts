@@ -26,6 +26,18 @@ export interface LoggedModel {
   sourceRunId: string | null;
   tags: KeyValue[];
   params: KeyValue[];
+  /** The latest point per (key, dataset) of the metrics logged with this model's id. */
+  metrics: LoggedModelMetric[];
+}
+
+export interface LoggedModelMetric {
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+  runId: string;
+  datasetName: string | null;
+  datasetDigest: string | null;
 }
 
 export interface ModelOutputInput {

@@ -106,6 +106,7 @@ export class LoggedModelService {
       sourceRunId: input.sourceRunId || null,
       tags: lastTags(input.tags).sort((a, b) => a.key.localeCompare(b.key)),
       params: params.sort((a, b) => a.key.localeCompare(b.key)),
+      metrics: [],
     };
     await this.store.insert(model);
     return model;
@@ -179,7 +180,7 @@ export class LoggedModelService {
     const search = JSON.stringify([q.experimentIds, q.filter ?? "", orderBy, q.datasets]);
     const offset = searching(() => decodeSearchToken(q.pageToken, search));
     const experimentIds = q.experimentIds.filter((id) => /^\d{1,15}$/.test(id)).map(Number);
-    const ids = await this.store.searchIds({ experimentIds, filter, hasDatasetFilter: q.datasets.length > 0, orderBy, offset, limit: limit + 1 });
+    const ids = await this.store.searchIds({ experimentIds, filter, datasets: q.datasets, orderBy, offset, limit: limit + 1 });
     const items = await this.store.getMany(ids.slice(0, limit));
     return { items, nextPageToken: ids.length > limit ? encodeSearchToken(offset + limit, search) : null };
   }

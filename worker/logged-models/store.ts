@@ -5,10 +5,30 @@
  */
 import { and, asc, eq, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { loggedModelParams, loggedModels, loggedModelTags } from "../db/schema";
+import { loggedModelMetrics, loggedModelParams, loggedModels, loggedModelTags } from "../db/schema";
 import type { KeyValue, LifecycleStage } from "../tracking/model";
 import { stringPredicate } from "../db/predicates";
-import type { LoggedModel, LoggedModelComparison, LoggedModelOrderBy, LoggedModelStatus, ModelOutputInput } from "./model";
+import type { LoggedModel, LoggedModelComparison, LoggedModelMetric, LoggedModelOrderBy, LoggedModelStatus, ModelOutputInput } from "./model";
+
+const toMetric = (r: typeof loggedModelMetrics.$inferSelect): LoggedModelMetric => ({
+  key: r.key,
+  value: r.isNan ? NaN : r.value,
+  timestamp: r.timestamp,
+  step: r.step,
+  runId: r.runUuid,
+  datasetName: r.datasetName || null,
+  datasetDigest: r.datasetDigest || null,
+});
+
+/** The datasets a search restricts metric filters and orderings to (none: every dataset and none). */
+type DatasetScope = { dataset_name?: string; dataset_digest?: string }[];
+
+function datasetPredicate(datasets: DatasetScope): SQL {
+  if (datasets.length === 0) return sql`1`;
+  return sql`EXISTS (SELECT 1 FROM json_each(${JSON.stringify(datasets)}) d
+                     WHERE lm.dataset_name = d.value ->> '$.dataset_name'
+                       AND (coalesce(d.value ->> '$.dataset_digest', '') = '' OR lm.dataset_digest = d.value ->> '$.dataset_digest'))`;
+}
 
 type LoggedModelRow = typeof loggedModels.$inferSelect;
 
@@ -24,9 +44,11 @@ const ATTRIBUTE_COLUMNS: Record<string, SQL> = {
 
 const KV_TABLES = { param: "logged_model_params", tag: "logged_model_tags" } as const;
 
-function comparison(c: LoggedModelComparison): SQL {
-  // Tern keeps metrics per run only, so no logged model has a linked metric to match.
-  if (c.entity === "metric") return sql`0`;
+function comparison(c: LoggedModelComparison, datasets: DatasetScope): SQL {
+  if (c.entity === "metric") {
+    return sql`EXISTS (SELECT 1 FROM logged_model_metrics lm WHERE lm.model_id = m.model_id AND lm.key = ${c.key} AND lm.is_nan = 0
+                       AND ${datasetPredicate(datasets)} AND ${stringPredicate(sql.raw("lm.value"), c)})`;
+  }
   if (c.entity === "param" || c.entity === "tag") {
     return sql`EXISTS (SELECT 1 FROM ${sql.raw(KV_TABLES[c.entity])} kv WHERE kv.model_id = m.model_id AND kv.key = ${c.key} AND ${stringPredicate(sql.raw("kv.value"), c)})`;
   }
@@ -35,7 +57,7 @@ function comparison(c: LoggedModelComparison): SQL {
   return stringPredicate(column, c);
 }
 
-function toLoggedModel(row: LoggedModelRow, tags: KeyValue[], params: KeyValue[]): LoggedModel {
+function toLoggedModel(row: LoggedModelRow, tags: KeyValue[], params: KeyValue[], metrics: LoggedModelMetric[]): LoggedModel {
   return {
     modelId: row.modelId,
     experimentId: String(row.experimentId),
@@ -50,14 +72,15 @@ function toLoggedModel(row: LoggedModelRow, tags: KeyValue[], params: KeyValue[]
     sourceRunId: row.sourceRunId,
     tags,
     params,
+    metrics,
   };
 }
 
 export interface LoggedModelSearch {
   experimentIds: number[];
   filter: LoggedModelComparison[];
-  /** Dataset filters apply to linked metrics; with none stored, any dataset filter matches nothing. */
-  hasDatasetFilter: boolean;
+  /** Metric filters then only count metrics of these datasets, and a model needs a metric of one of them. */
+  datasets: DatasetScope;
   orderBy: LoggedModelOrderBy[];
   offset: number;
   limit: number;
@@ -96,7 +119,7 @@ export class LoggedModelStore {
   async getMany(modelIds: string[], includeDeleted = false): Promise<LoggedModel[]> {
     if (modelIds.length === 0) return [];
     const ids = JSON.stringify(modelIds);
-    const [rows, tagRows, paramRows] = await this.db.batch([
+    const [rows, tagRows, paramRows, metricRows] = await this.db.batch([
       this.db
         .select()
         .from(loggedModels)
@@ -108,6 +131,11 @@ export class LoggedModelStore {
         ),
       this.db.select().from(loggedModelTags).where(sql`${loggedModelTags.modelId} IN (SELECT value FROM json_each(${ids}))`).orderBy(asc(loggedModelTags.key)),
       this.db.select().from(loggedModelParams).where(sql`${loggedModelParams.modelId} IN (SELECT value FROM json_each(${ids}))`).orderBy(asc(loggedModelParams.key)),
+      this.db
+        .select()
+        .from(loggedModelMetrics)
+        .where(sql`${loggedModelMetrics.modelId} IN (SELECT value FROM json_each(${ids}))`)
+        .orderBy(asc(loggedModelMetrics.key), asc(loggedModelMetrics.datasetName), asc(loggedModelMetrics.datasetDigest)),
     ]);
     const group = (kvs: { modelId: string; key: string; value: string }[]) => {
       const out = new Map<string, KeyValue[]>();
@@ -119,7 +147,12 @@ export class LoggedModelStore {
     };
     const tags = group(tagRows);
     const params = group(paramRows);
-    const byId = new Map(rows.map((r) => [r.modelId, toLoggedModel(r, tags.get(r.modelId) ?? [], params.get(r.modelId) ?? [])]));
+    const metrics = new Map<string, LoggedModelMetric[]>();
+    for (const r of metricRows) {
+      if (!metrics.has(r.modelId)) metrics.set(r.modelId, []);
+      metrics.get(r.modelId)!.push(toMetric(r));
+    }
+    const byId = new Map(rows.map((r) => [r.modelId, toLoggedModel(r, tags.get(r.modelId) ?? [], params.get(r.modelId) ?? [], metrics.get(r.modelId) ?? [])]));
     return modelIds.map((id) => byId.get(id)).filter((m): m is LoggedModel => m != null);
   }
 
@@ -199,19 +232,21 @@ export class LoggedModelStore {
   }
 
   async searchIds(q: LoggedModelSearch): Promise<string[]> {
-    if (q.experimentIds.length === 0 || q.hasDatasetFilter) return [];
+    if (q.experimentIds.length === 0) return [];
     const where = [
       sql`m.lifecycle_stage = 'active'`,
       sql`m.experiment_id IN (SELECT value FROM json_each(${JSON.stringify(q.experimentIds)}))`,
-      ...q.filter.map(comparison),
+      ...q.filter.map((c) => comparison(c, q.datasets)),
     ];
-    // Metric orderings are all NULL here (no linked metrics), so they cannot change the order.
-    const order = q.orderBy
-      .filter((o) => !o.metric)
-      .map((o) => {
-        const column = ATTRIBUTE_COLUMNS[o.key];
-        return o.ascending ? sql`${column} IS NULL, ${column} ASC` : sql`${column} IS NULL, ${column} DESC`;
-      });
+    if (q.datasets.length) where.push(sql`EXISTS (SELECT 1 FROM logged_model_metrics lm WHERE lm.model_id = m.model_id AND ${datasetPredicate(q.datasets)})`);
+    // A metric ordering reads the model's value of that metric (for the dataset the clause names, if any); models without it sort last.
+    const order = q.orderBy.map((o) => {
+      const column = o.metric
+        ? sql`(SELECT max(lm.value) FROM logged_model_metrics lm WHERE lm.model_id = m.model_id AND lm.key = ${o.key} AND lm.is_nan = 0
+                 AND ${datasetPredicate(o.datasetName ? [{ dataset_name: o.datasetName, dataset_digest: o.datasetDigest ?? undefined }] : [])})`
+        : ATTRIBUTE_COLUMNS[o.key];
+      return o.ascending ? sql`${column} IS NULL, ${column} ASC` : sql`${column} IS NULL, ${column} DESC`;
+    });
     if (!q.orderBy.some((o) => !o.metric && o.key === "creation_timestamp")) order.push(sql`m.creation_timestamp_ms DESC`);
     order.push(sql`m.model_id ASC`);
     const rows = await this.db.all<{ model_id: string }>(

@@ -1,7 +1,8 @@
 /**
  * MLflow's artifact routes: the artifact proxy (mlflow_artifacts.proto) served under
  * /api/2.0/mlflow-artifacts, including the part-upload URLs its multipart rpcs hand out; the tracking
- * service's artifacts/list; and the web UI's /get-artifact. Bodies stream in and out of R2, so these
+ * service's artifacts/list and MLflow 3's logged-model artifact listing; and the web UI's /get-artifact and
+ * /model-versions/get-artifact. Bodies stream in and out of R2, so these
  * routes carry no JSON body limit except on the multipart rpcs, whose bodies are JSON.
  */
 import { Hono, type Context } from "hono";
@@ -16,6 +17,8 @@ import { handleMlflowError } from "./errors";
 import { idString, int64, mlflowInput, repeated } from "./request";
 
 export const ARTIFACTS_PREFIX = "/api/2.0/mlflow-artifacts";
+/** The web UI's copy of the artifact proxy. */
+export const AJAX_ARTIFACTS_PREFIX = "/ajax-api/2.0/mlflow-artifacts";
 
 /** 10000 parts listed with their URLs stay well under this. */
 const MULTIPART_JSON_LIMIT = 8 * 1024 * 1024;
@@ -174,4 +177,19 @@ artifactUiRoutes.get("/get-artifact", async (c) => {
   const q = await mlflowInput(c, z.object({ ...runRef, path: z.string() }));
   const run = await c.var.services.tracking.getRun(runIdOf(q));
   return artifactResponse(c, await c.var.services.artifacts.downloadRun(run.info.artifactUri, q.path, c.req.header("range")));
+});
+
+/** The web UI's download of a registered model version's files, relative to its download URI. */
+artifactUiRoutes.get("/model-versions/get-artifact", async (c) => {
+  const q = await mlflowInput(c, z.object({ name: z.string(), version: idString, path: z.string() }));
+  const uri = await c.var.services.registry.downloadUri(q.name, q.version);
+  return artifactResponse(c, await c.var.services.artifacts.downloadRun(uri, q.path, c.req.header("range")));
+});
+
+/** MLflow 3's ListLoggedModelArtifacts: one directory level of a logged model's artifacts. */
+runArtifactRoutes.get("/logged-models/:model_id/artifacts/directories", async (c) => {
+  const q = await mlflowInput(c, z.object({ artifact_directory_path: z.string().optional(), page_token: z.string().optional() }));
+  const model = await c.var.services.loggedModels.get(c.req.param("model_id"));
+  const files = await c.var.services.artifacts.listRun(model.artifactLocation, q.artifact_directory_path);
+  return c.json({ root_uri: model.artifactLocation, files: files.length ? files.map(wireFileInfo) : undefined });
 });

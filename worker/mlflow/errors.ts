@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import { ApiError, toApiError, type ErrorCode } from "../http/errors";
 
-const MLFLOW_PREFIXES = ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow", "/api/3.0/mlflow", "/ajax-api/3.0/mlflow", "/api/2.0/mlflow-artifacts"];
+const MLFLOW_PREFIXES = ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow", "/api/3.0/mlflow", "/ajax-api/3.0/mlflow", "/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts"];
 
 export const isMlflowPath = (path: string) => MLFLOW_PREFIXES.some((p) => path === p || path.startsWith(p + "/"));
 

@@ -14,7 +14,8 @@ import { decodeExportTraceRequest, decodeExportTraceRequestJson, OtlpDecodeError
 import { parseDuration, parseTimestamp, traceStateOf, type TraceState } from "../traces/model";
 import { handleMlflowError } from "./errors";
 import { idString, int64, keyValue, mlflowInput, repeated } from "./request";
-import { wireTrace, wireTraceInfoV2, wireTraceInfoV3 } from "./trace-wire";
+import { ASSESSMENT_SOURCE_TYPES, type AssessmentPatch } from "../traces/service";
+import { wireAssessment, wireTrace, wireTraceInfoV2, wireTraceInfoV3 } from "./trace-wire";
 
 /** OTLP batches can carry large inputs and outputs; D1 bounds what one span may hold anyway. */
 const OTLP_BODY_LIMIT = 16 * 1024 * 1024;
@@ -115,6 +116,12 @@ traceRoutes.patch("/traces/:trace_id", async (c) => {
 
 tagRoutes(traceRoutes);
 
+traceRoutes.post("/traces/link-to-run", async (c) => {
+  const q = await mlflowInput(c, z.object({ trace_ids: repeated(z.string()), run_id: z.string().optional().default("") }));
+  await c.var.services.traces.linkToRun(q.trace_ids, q.run_id);
+  return c.json({});
+});
+
 // --- 3.0 ------------------------------------------------------------------------------------
 
 export const traceV3Routes = new Hono<AppEnv>();
@@ -199,6 +206,88 @@ traceV3Routes.get("/traces/:trace_id", async (c) => {
 });
 
 tagRoutes(traceV3Routes);
+
+// Assessments (assessments.proto). Feedback and Expectation bodies are kept as sent: their value is a
+// google.protobuf.Value, any JSON.
+const jsonObject = z.record(z.string(), z.unknown());
+const assessmentMessage = z.object({
+  assessment_name: z.string().optional(),
+  span_id: z.string().optional(),
+  source: z.object({ source_type: z.union([z.string(), int64]).optional(), source_id: z.string().optional() }).optional(),
+  create_time: z.string().optional(),
+  last_update_time: z.string().optional(),
+  feedback: jsonObject.optional(),
+  expectation: jsonObject.optional(),
+  rationale: z.string().optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+  overrides: z.string().optional(),
+  valid: z.boolean().optional(),
+});
+
+const sourceTypeName = (v: string | number | undefined): string =>
+  v === undefined ? "SOURCE_TYPE_UNSPECIFIED" : typeof v === "number" ? (ASSESSMENT_SOURCE_TYPES[v] ?? String(v)) : v;
+
+function assessmentTime(value: string | undefined, field: string): number | null {
+  if (value === undefined) return null;
+  const ms = parseTimestamp(value);
+  if (ms === null) throw invalid(`Invalid value ${JSON.stringify(value)} for parameter '${field}' supplied.`);
+  return ms;
+}
+
+traceV3Routes.post("/traces/:trace_id/assessments", async (c) => {
+  const q = await mlflowInput(c, z.object({ assessment: assessmentMessage }));
+  const a = q.assessment;
+  const created = await c.var.services.traces.createAssessment(c.req.param("trace_id"), {
+    name: a.assessment_name,
+    spanId: a.span_id || null,
+    source: a.source ? { sourceType: sourceTypeName(a.source.source_type), sourceId: a.source.source_id ?? "" } : null,
+    feedback: a.feedback,
+    expectation: a.expectation,
+    rationale: a.rationale ?? null,
+    metadata: a.metadata ?? {},
+    overrides: a.overrides || null,
+    valid: a.valid,
+    createTime: assessmentTime(a.create_time, "assessment.create_time"),
+    lastUpdateTime: assessmentTime(a.last_update_time, "assessment.last_update_time"),
+  });
+  return c.json({ assessment: wireAssessment(created) });
+});
+
+traceV3Routes.get("/traces/:trace_id/assessments/:assessment_id", async (c) => {
+  const found = await c.var.services.traces.getAssessment(c.req.param("trace_id"), c.req.param("assessment_id"));
+  return c.json({ assessment: wireAssessment(found) });
+});
+
+/** update_mask is a FieldMask: protobuf JSON writes it as one comma-separated string of camelCase paths. */
+const snakeCase = (path: string) => path.trim().replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`);
+const MASKABLE = ["assessment_name", "feedback", "expectation", "rationale", "metadata"] as const;
+
+traceV3Routes.patch("/traces/:trace_id/assessments/:assessment_id", async (c) => {
+  const q = await mlflowInput(
+    c,
+    z.object({ assessment: assessmentMessage, update_mask: z.union([z.string(), z.object({ paths: repeated(z.string()) })]).optional() }),
+  );
+  const paths = q.update_mask === undefined ? null : (typeof q.update_mask === "string" ? q.update_mask.split(",") : q.update_mask.paths).map(snakeCase).filter(Boolean);
+  for (const p of paths ?? []) {
+    if (!(MASKABLE as readonly string[]).includes(p)) throw invalid(`Invalid value '${p}' in 'update_mask': only ${MASKABLE.join(", ")} can be updated.`);
+  }
+  const masked = (field: (typeof MASKABLE)[number]) => paths === null || paths.includes(field);
+  const a = q.assessment;
+  const patch: AssessmentPatch = {
+    name: masked("assessment_name") ? a.assessment_name : undefined,
+    feedback: masked("feedback") ? a.feedback : undefined,
+    expectation: masked("expectation") ? a.expectation : undefined,
+    rationale: masked("rationale") ? a.rationale : undefined,
+    metadata: masked("metadata") ? a.metadata : undefined,
+  };
+  const updated = await c.var.services.traces.updateAssessment(c.req.param("trace_id"), c.req.param("assessment_id"), patch);
+  return c.json({ assessment: wireAssessment(updated) });
+});
+
+traceV3Routes.delete("/traces/:trace_id/assessments/:assessment_id", async (c) => {
+  await c.var.services.traces.deleteAssessment(c.req.param("trace_id"), c.req.param("assessment_id"));
+  return c.json({});
+});
 
 // --- OTLP/HTTP --------------------------------------------------------------------------------
 

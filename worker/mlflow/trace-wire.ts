@@ -5,13 +5,29 @@
  * attribute values as AnyValue), which is what MLflow's Trace message carries and its client parses.
  */
 import { spanKindName, statusCodeName, type AttributeValue, type Attributes } from "../lib/otlp";
-import { formatDuration, formatTimestamp, type Span, type Trace, type TraceInfo } from "../traces/model";
+import { formatDuration, formatTimestamp, type Assessment, type Span, type Trace, type TraceInfo } from "../traces/model";
 
 const nonEmptyMap = (m: Record<string, string>) => (Object.keys(m).length ? m : undefined);
 const kvList = (m: Record<string, string>) => {
   const entries = Object.entries(m);
   return entries.length ? entries.map(([key, value]) => ({ key, value })) : undefined;
 };
+
+/** An Assessment message: the Feedback or Expectation body under its own field name. */
+export const wireAssessment = (a: Assessment) => ({
+  assessment_id: a.assessmentId,
+  assessment_name: a.name,
+  trace_id: a.traceId,
+  span_id: a.spanId ?? undefined,
+  source: a.source ? { source_type: a.source.sourceType, source_id: a.source.sourceId } : undefined,
+  create_time: formatTimestamp(a.createTime),
+  last_update_time: formatTimestamp(a.lastUpdateTime),
+  [a.kind]: a.body,
+  rationale: a.rationale ?? undefined,
+  metadata: nonEmptyMap(a.metadata),
+  overrides: a.overrides ?? undefined,
+  valid: a.valid,
+});
 
 export const wireTraceInfoV3 = (i: TraceInfo) => ({
   trace_id: i.traceId,
@@ -23,6 +39,7 @@ export const wireTraceInfoV3 = (i: TraceInfo) => ({
   execution_duration: i.executionDuration == null ? undefined : formatDuration(i.executionDuration),
   state: i.state,
   trace_metadata: nonEmptyMap(i.metadata),
+  assessments: i.assessments?.length ? i.assessments.map(wireAssessment) : undefined,
   tags: nonEmptyMap(i.tags),
 });
 

@@ -14,9 +14,14 @@ export const trackingRoutes = new Hono<AppEnv>();
 /** run_uuid is MLflow's deprecated alias of run_id; clients send either. */
 const runRef = { run_id: z.string().optional(), run_uuid: z.string().optional() };
 const runIdOf = (x: { run_id?: string; run_uuid?: string }) => x.run_id || x.run_uuid || "";
+const metricLinksOf = (m: { model_id?: string; dataset_name?: string; dataset_digest?: string }) => ({
+  modelId: m.model_id || null,
+  datasetName: m.dataset_name || null,
+  datasetDigest: m.dataset_digest || null,
+});
 /**
- * MLflow 3 metrics may name the logged model and dataset they belong to (and their run). Those links
- * are accepted but not kept: Tern stores metrics per run only.
+ * MLflow 3 metrics may name the logged model and dataset they belong to (and their run): such points
+ * are also the logged model's metrics.
  */
 const metricLinks = { model_id: z.string().optional(), dataset_name: z.string().optional(), dataset_digest: z.string().optional() };
 const metric = z.object({ key: z.string(), value: double, timestamp: int64, step: int64.optional().default(0), run_id: z.string().optional(), ...metricLinks });
@@ -89,6 +94,12 @@ trackingRoutes.post("/experiments/set-experiment-tag", async (c) => {
   return c.json({});
 });
 
+trackingRoutes.post("/experiments/delete-experiment-tag", async (c) => {
+  const q = await mlflowInput(c, z.object({ experiment_id: idString, key: z.string() }));
+  await c.var.services.tracking.deleteExperimentTag(q.experiment_id, q.key);
+  return c.json({});
+});
+
 // --- runs ----------------------------------------------------------------------------------
 
 trackingRoutes.post("/runs/create", async (c) => {
@@ -125,7 +136,7 @@ trackingRoutes.post("/runs/restore", async (c) => {
 
 trackingRoutes.post("/runs/log-metric", async (c) => {
   const q = await mlflowInput(c, z.object({ ...runRef, key: z.string(), value: double, timestamp: int64, step: int64.optional().default(0), ...metricLinks }));
-  await c.var.services.tracking.logBatch(runIdOf(q), { metrics: [{ key: q.key, value: q.value, timestamp: q.timestamp, step: q.step }], params: [], tags: [] });
+  await c.var.services.tracking.logBatch(runIdOf(q), { metrics: [{ key: q.key, value: q.value, timestamp: q.timestamp, step: q.step, ...metricLinksOf(q) }], params: [], tags: [] });
   return c.json({});
 });
 
@@ -155,11 +166,12 @@ trackingRoutes.post("/runs/delete-tag", async (c) => {
 
 trackingRoutes.post("/runs/log-batch", async (c) => {
   const q = await mlflowInput(c, z.object({ run_id: z.string(), metrics: repeated(metric), params: repeated(keyValue), tags: repeated(keyValue) }));
-  await c.var.services.tracking.logBatch(q.run_id, { metrics: q.metrics, params: q.params, tags: q.tags });
+  const metrics = q.metrics.map((m) => ({ key: m.key, value: m.value, timestamp: m.timestamp, step: m.step, ...metricLinksOf(m) }));
+  await c.var.services.tracking.logBatch(q.run_id, { metrics, params: q.params, tags: q.tags });
   return c.json({});
 });
 
-/** MLflow 3 also sends the logged models a run used (`models`); they are accepted but not kept. */
+/** MLflow 3 also sends the logged models a run used (`models`): they become the run's model inputs. */
 trackingRoutes.post("/runs/log-inputs", async (c) => {
   const q = await mlflowInput(c, z.object({ run_id: z.string(), datasets: repeated(datasetInput), models: repeated(z.object({ model_id: z.string() })) }));
   await c.var.services.tracking.logInputs(
@@ -168,6 +180,7 @@ trackingRoutes.post("/runs/log-inputs", async (c) => {
       tags: d.tags,
       dataset: { name: d.dataset.name, digest: d.dataset.digest, sourceType: d.dataset.source_type, source: d.dataset.source, schema: d.dataset.schema ?? null, profile: d.dataset.profile ?? null },
     })),
+    q.models.map((m) => ({ modelId: m.model_id })),
   );
   return c.json({});
 });

@@ -62,11 +62,14 @@ export const wireDatasetSummary = (d: DatasetSummary) => ({
 export const wireRun = (r: Run) => ({
   info: wireRunInfo(r.info),
   data: { metrics: nonEmpty(r.data.metrics.map(wireMetric)), params: wireKvs(r.data.params), tags: wireKvs(r.data.tags) },
-  inputs: { dataset_inputs: nonEmpty(r.inputs.datasetInputs.map(wireDatasetInput)) },
+  inputs: {
+    dataset_inputs: nonEmpty(r.inputs.datasetInputs.map(wireDatasetInput)),
+    model_inputs: nonEmpty(r.inputs.modelInputs.map((m) => ({ model_id: m.modelId }))),
+  },
   outputs: { model_outputs: nonEmpty(r.outputs.modelOutputs.map((o) => ({ model_id: o.modelId, step: o.step }))) },
 });
 
-/** LoggedModel {info, data}; metrics linked to a model are not kept, so data carries params only. */
+/** LoggedModel {info, data}: data carries the params and the latest point of each metric logged for it. */
 export const wireLoggedModel = (m: LoggedModel) => ({
   info: {
     model_id: m.modelId,
@@ -81,5 +84,19 @@ export const wireLoggedModel = (m: LoggedModel) => ({
     status_message: m.statusMessage ?? undefined,
     tags: wireKvs(m.tags),
   },
-  data: { params: wireKvs(m.params) },
+  data: {
+    params: wireKvs(m.params),
+    metrics: nonEmpty(
+      m.metrics.map((x) => ({
+        key: x.key,
+        value: Number.isNaN(x.value) ? "NaN" : x.value,
+        timestamp: x.timestamp,
+        step: x.step,
+        run_id: x.runId,
+        model_id: m.modelId,
+        dataset_name: x.datasetName ?? undefined,
+        dataset_digest: x.datasetDigest ?? undefined,
+      })),
+    ),
+  },
 });

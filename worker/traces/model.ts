@@ -20,6 +20,8 @@ export interface TraceInfo {
   clientRequestId: string | null;
   metadata: Record<string, string>;
   tags: Record<string, string>;
+  /** Filled where MLflow's TraceInfoV3 carries them (get, batch get, search). */
+  assessments?: Assessment[];
 }
 
 export interface SpanEvent {
@@ -47,6 +49,39 @@ export interface Span {
 export interface Trace {
   info: TraceInfo;
   spans: Span[];
+}
+
+export const ASSESSMENT_KINDS = ["feedback", "expectation"] as const;
+export type AssessmentKind = (typeof ASSESSMENT_KINDS)[number];
+
+/**
+ * A judgement of a trace or one of its spans (assessments.proto): feedback (a value or an error,
+ * from a human, an LLM judge or code) or an expectation (the ground truth). `body` is the Feedback
+ * or Expectation message as the client sent it, kept verbatim so any google.protobuf.Value survives.
+ */
+export interface Assessment {
+  assessmentId: string;
+  traceId: string;
+  name: string;
+  kind: AssessmentKind;
+  spanId: string | null;
+  source: { sourceType: string; sourceId: string } | null;
+  body: Record<string, unknown>;
+  rationale: string | null;
+  metadata: Record<string, string>;
+  /** The id of the assessment this one replaces; the replaced one is no longer valid. */
+  overrides: string | null;
+  valid: boolean;
+  createTime: number;
+  lastUpdateTime: number;
+}
+
+/** The assessed value as JSON text (what feedback./expectation. filters compare), or null when there is none. */
+export function assessmentValueJson(body: Record<string, unknown>): string | null {
+  if ("value" in body && body.value !== undefined) return JSON.stringify(body.value);
+  const serialized = body.serialized_value as { value?: unknown } | undefined;
+  if (serialized && typeof serialized.value === "string") return serialized.value;
+  return null;
 }
 
 /** Span attribute and trace tag keys MLflow's client writes (mlflow/tracing/constant.py). */
@@ -130,10 +165,15 @@ export const formatDuration = (ms: number): string => `${ms < 0 ? "-" : ""}${Mat
 
 // ---------------------------------------------------------------------------------------------
 // Search grammar (MLflow's SearchTraceUtils): `<entity>.<key> <op> <value>` clauses joined by AND.
-// Entities: attributes (`attribute.`, `attributes.`, `trace.` or bare), `tag.`/`tags.`, and
-// `metadata.`/`request_metadata.`. Keys may be backquoted (tags.`mlflow.traceName`).
+// Entities: attributes (`attribute.`, `attributes.`, `trace.` or bare), `tag.`/`tags.`,
+// `metadata.`/`request_metadata.`, `span.` (name, type, status, attributes.<key>, content; the bare
+// `text` is span content), and `feedback.<name>` / `expectation.<name>` over the trace's valid
+// assessments. Keys may be backquoted (tags.`mlflow.traceName`).
 
-export type TraceSearchEntity = "attribute" | "tag" | "metadata";
+export type TraceSearchEntity = "attribute" | "tag" | "metadata" | "span" | "feedback" | "expectation";
+
+/** The span fields a `span.` filter may name besides `attributes.<key>`. */
+export const SPAN_FILTER_KEYS = ["name", "type", "status", "content"] as const;
 
 export interface TraceComparison {
   entity: TraceSearchEntity;
@@ -180,9 +220,13 @@ const ENTITY_PREFIXES: ReadonlyMap<string, TraceSearchEntity> = new Map([
   ["tags", "tag"],
   ["metadata", "metadata"],
   ["request_metadata", "metadata"],
+  ["span", "span"],
+  ["feedback", "feedback"],
+  ["expectation", "expectation"],
 ]);
 const NUMERIC_OPS: readonly Comparator[] = ["=", "!=", "<", "<=", ">", ">="];
 const STRING_OPS: readonly Comparator[] = ["=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"];
+const CONTENT_OPS: readonly Comparator[] = ["LIKE", "ILIKE"];
 
 type TokenKind = "key" | "string" | "number" | "op" | "and" | "not" | "in" | "like" | "ilike" | "lparen" | "rparen" | "comma";
 interface Token {
@@ -278,10 +322,19 @@ function resolveKey(segments: string[]): { entity: TraceSearchEntity; key: strin
     rest = segments.slice(1);
   }
   const key = rest.join(".");
+  if (entity === "span") {
+    if (key.startsWith("attributes.") && key.length > "attributes.".length) return { entity, key };
+    if (key === "attributes.") throw new TraceSearchError("Span attribute name cannot be empty after 'attributes.'");
+    if (!(SPAN_FILTER_KEYS as readonly string[]).includes(key)) {
+      throw new TraceSearchError(`Invalid span field '${key}'. Supported: ${SPAN_FILTER_KEYS.join(", ")}, attributes.<name>`);
+    }
+    return { entity, key };
+  }
   if (entity !== "attribute") {
     if (!key) throw new TraceSearchError(`Invalid filter string: a ${entity} key is missing`);
     return { entity, key };
   }
+  if (key === "text") return { entity: "span", key: "content" };
   const canonical = NUMERIC_ATTRIBUTES.get(key) ?? STRING_ATTRIBUTES.get(key);
   if (!canonical) {
     throw new TraceSearchError(
@@ -317,7 +370,13 @@ export function parseTraceFilter(filter: string | null | undefined): TraceCompar
       i++;
       comparator = "NOT IN";
     } else throw new TraceSearchError(`Invalid comparator '${t.text}' in filter string '${filter}'`);
-    const allowed = numeric ? NUMERIC_OPS : entity === "attribute" ? STRING_OPS : STRING_OPS.filter((c) => c !== "IN" && c !== "NOT IN");
+    const allowed = numeric
+      ? NUMERIC_OPS
+      : entity === "span" && key === "content"
+        ? CONTENT_OPS
+        : entity === "tag" || entity === "metadata"
+          ? STRING_OPS.filter((c) => c !== "IN" && c !== "NOT IN")
+          : STRING_OPS;
     if (!allowed.includes(comparator)) {
       throw new TraceSearchError(`Invalid comparator '${comparator}' for ${entity} '${key}'; expected one of ${allowed.join(", ")}`);
     }
@@ -345,7 +404,7 @@ export function parseTraceFilter(filter: string | null | undefined): TraceCompar
     } else {
       value = expect("string", `a quoted string value for '${key}'`).text;
     }
-    if (entity === "attribute" && key === "status") {
+    if ((entity === "attribute" || entity === "span") && key === "status") {
       const states = (Array.isArray(value) ? value : [String(value)]).map((s) => s.toUpperCase());
       value = Array.isArray(value) ? states : comparator === "LIKE" || comparator === "ILIKE" ? String(value) : states[0];
     }

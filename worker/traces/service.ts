@@ -18,6 +18,8 @@ import {
   parseTraceFilter,
   parseTraceOrderBy,
   previewOf,
+  type Assessment,
+  type AssessmentKind,
   type Span,
   type Trace,
   type TraceInfo,
@@ -59,6 +61,33 @@ export interface StartTraceInput {
   tags: Record<string, string>;
 }
 
+/** What createAssessment reads from the client's Assessment message. */
+export interface AssessmentInput {
+  name: string | undefined;
+  spanId: string | null;
+  source: { sourceType: string; sourceId: string } | null;
+  feedback: Record<string, unknown> | undefined;
+  expectation: Record<string, unknown> | undefined;
+  rationale: string | null;
+  metadata: Record<string, string>;
+  overrides: string | null;
+  valid: boolean | undefined;
+  createTime: number | null;
+  lastUpdateTime: number | null;
+}
+
+/** The fields an update may change; a field left undefined keeps its value. */
+export interface AssessmentPatch {
+  name?: string;
+  feedback?: Record<string, unknown>;
+  expectation?: Record<string, unknown>;
+  rationale?: string;
+  metadata?: Record<string, string>;
+}
+
+export const ASSESSMENT_SOURCE_TYPES = ["SOURCE_TYPE_UNSPECIFIED", "HUMAN", "LLM_JUDGE", "CODE"] as const;
+const MAX_LINKED_TRACES = 100;
+
 export interface TraceSearchInput {
   experimentIds: string[];
   filter?: string | null;
@@ -70,7 +99,7 @@ export interface TraceSearchInput {
 export class TraceService {
   constructor(
     private readonly store: TraceStore,
-    private readonly tracking: Pick<TrackingService, "getExperiment">,
+    private readonly tracking: Pick<TrackingService, "getExperiment" | "getRun">,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -236,6 +265,85 @@ export class TraceService {
     const ids = await this.store.searchIds({ experimentIds, filter, orderBy, offset, limit: limit + 1 });
     const items = await this.store.getInfos(ids.slice(0, limit));
     return { items, nextPageToken: ids.length > limit ? offsetToken(offset + limit) : null };
+  }
+
+  // --- assessments ---------------------------------------------------------------------------
+
+  async createAssessment(traceId: string, input: AssessmentInput): Promise<Assessment> {
+    if (!input.name) throw invalid("Missing value for required parameter 'assessment.assessment_name'. See the API docs for more information about request parameters.");
+    if ((input.feedback === undefined) === (input.expectation === undefined)) {
+      throw invalid("Exactly one of 'assessment.feedback' and 'assessment.expectation' must be specified.");
+    }
+    if (input.source && !(ASSESSMENT_SOURCE_TYPES as readonly string[]).includes(input.source.sourceType)) {
+      throw invalid(`Invalid value '${input.source.sourceType}' for parameter 'assessment.source.source_type' supplied. Expected one of ${ASSESSMENT_SOURCE_TYPES.join(", ")}.`);
+    }
+    await this.getInfo(traceId);
+    if (input.overrides && !(await this.store.getAssessment(traceId, input.overrides))) {
+      throw notFound(`Assessment with ID '${input.overrides}' not found for trace '${traceId}'`);
+    }
+    const now = this.now();
+    const kind: AssessmentKind = input.feedback !== undefined ? "feedback" : "expectation";
+    const assessment: Assessment = {
+      assessmentId: `a-${crypto.randomUUID().replaceAll("-", "")}`,
+      traceId,
+      name: input.name,
+      kind,
+      spanId: input.spanId,
+      source: input.source,
+      body: (input.feedback ?? input.expectation)!,
+      rationale: input.rationale,
+      metadata: input.metadata,
+      overrides: input.overrides,
+      valid: input.valid ?? true,
+      createTime: input.createTime ?? now,
+      lastUpdateTime: input.lastUpdateTime ?? input.createTime ?? now,
+    };
+    await this.store.createAssessment(assessment);
+    return assessment;
+  }
+
+  async getAssessment(traceId: string, assessmentId: string): Promise<Assessment> {
+    const found = await this.store.getAssessment(traceId, assessmentId);
+    if (found) return found;
+    await this.getInfo(traceId);
+    throw notFound(`Assessment with ID '${assessmentId}' not found for trace '${traceId}'`);
+  }
+
+  /** Source and span are immutable; metadata merges into what is there; the update time is now. */
+  async updateAssessment(traceId: string, assessmentId: string, patch: AssessmentPatch): Promise<Assessment> {
+    const existing = await this.getAssessment(traceId, assessmentId);
+    if (patch.feedback !== undefined && patch.expectation !== undefined) throw invalid("Cannot specify both `expectation` and `feedback` parameters.");
+    if (patch.expectation !== undefined && existing.kind !== "expectation") throw invalid("Cannot update expectation value on a Feedback assessment.");
+    if (patch.feedback !== undefined && existing.kind !== "feedback") throw invalid("Cannot update feedback value on an Expectation assessment.");
+    if (patch.name !== undefined && !patch.name) throw invalid("The assessment name cannot be empty.");
+    const updated: Assessment = {
+      ...existing,
+      name: patch.name ?? existing.name,
+      body: patch.feedback ?? patch.expectation ?? existing.body,
+      rationale: patch.rationale ?? existing.rationale,
+      metadata: { ...existing.metadata, ...(patch.metadata ?? {}) },
+      lastUpdateTime: this.now(),
+    };
+    await this.store.updateAssessment(updated);
+    return updated;
+  }
+
+  /** Deleting an assessment that is not there is a no-op (the trace must exist). */
+  async deleteAssessment(traceId: string, assessmentId: string): Promise<void> {
+    await this.getInfo(traceId);
+    const existing = await this.store.getAssessment(traceId, assessmentId);
+    if (existing) await this.store.deleteAssessment(existing);
+  }
+
+  /** traces/link-to-run: at most 100 traces per call; ids of traces that do not exist are skipped. */
+  async linkToRun(traceIds: string[], runId: string): Promise<void> {
+    if (!runId) throw invalid("Missing value for required parameter 'run_id'. See the API docs for more information about request parameters.");
+    const unique = [...new Set(traceIds.filter((id) => id))];
+    if (unique.length > MAX_LINKED_TRACES) {
+      throw invalid(`Cannot link more than ${MAX_LINKED_TRACES} traces to a run in a single request. Provided ${unique.length} traces.`);
+    }
+    await this.tracking.getRun(runId);
+    if (unique.length) await this.store.linkToRun(unique, runId);
   }
 
   async setTag(traceId: string, key: string, value: string): Promise<void> {

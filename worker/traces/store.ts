@@ -7,7 +7,7 @@ import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { stringPredicate } from "../db/predicates";
 import type { Attributes } from "../lib/otlp";
-import { MLFLOW_KEYS, SPANS_IN_TRACKING_STORE, type Span, type SpanEvent, type TraceComparison, type TraceInfo, type TraceOrderBy, type TraceState } from "./model";
+import { MLFLOW_KEYS, SPANS_IN_TRACKING_STORE, assessmentValueJson, type Assessment, type AssessmentKind, type Span, type SpanEvent, type TraceComparison, type TraceInfo, type TraceOrderBy, type TraceState } from "./model";
 
 /** Below D1's 2 MB limit for one bound value, with room for JSON escaping. */
 const CHUNK_CHARS = 900_000;
@@ -39,6 +39,39 @@ interface SpanRow {
   attributes: string;
   events: string;
 }
+
+interface AssessmentRow {
+  assessment_id: string;
+  trace_id: string;
+  name: string;
+  kind: AssessmentKind;
+  span_id: string | null;
+  source_type: string | null;
+  source_id: string | null;
+  body: string;
+  rationale: string | null;
+  metadata: string;
+  overrides: string | null;
+  valid: number;
+  create_time: number;
+  last_update_time: number;
+}
+
+const toAssessment = (r: AssessmentRow): Assessment => ({
+  assessmentId: r.assessment_id,
+  traceId: r.trace_id,
+  name: r.name,
+  kind: r.kind,
+  spanId: r.span_id,
+  source: r.source_type == null ? null : { sourceType: r.source_type, sourceId: r.source_id ?? "" },
+  body: JSON.parse(r.body) as Record<string, unknown>,
+  rationale: r.rationale,
+  metadata: JSON.parse(r.metadata) as Record<string, string>,
+  overrides: r.overrides,
+  valid: r.valid === 1,
+  createTime: r.create_time,
+  lastUpdateTime: r.last_update_time,
+});
 
 /** What ingest writes for one trace: its spans, plus the facts the root span (if present) gives. */
 export interface TraceIngest {
@@ -77,7 +110,40 @@ const ATTRIBUTE_COLUMNS: Record<string, SQL> = {
   client_request_id: sql.raw("t.client_request_id"),
 };
 
+/** A JSON string compares as its text, any other JSON value as its JSON text (true, 0.9, {"a": 1}). */
+const jsonScalar = (column: SQL) => sql`(CASE WHEN json_valid(${column}) AND json_type(${column}) = 'text' THEN json_extract(${column}, '$') ELSE ${column} END)`;
+
+const SPAN_COLUMNS: Record<string, SQL> = {
+  name: sql.raw("s.name"),
+  type: sql.raw("s.span_type"),
+  status: sql.raw("(CASE s.status_code WHEN 1 THEN 'OK' WHEN 2 THEN 'ERROR' ELSE 'UNSET' END)"),
+  content: sql.raw("(s.name || char(10) || s.attributes || char(10) || s.events)"),
+};
+
+function spanComparison(c: TraceComparison): SQL {
+  const column = c.key.startsWith("attributes.")
+    ? jsonScalar(sql`json_extract(s.attributes, '$.' || json_quote(${c.key.slice("attributes.".length)}))`)
+    : SPAN_COLUMNS[c.key];
+  return sql`EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id AND ${stringPredicate(column, c)})`;
+}
+
+/** run_id matches the run a trace was logged in (mlflow.sourceRun) or any run it was linked to. */
+function runIdComparison(c: TraceComparison): SQL {
+  const negated = c.comparator === "!=" || c.comparator === "NOT IN";
+  const positive = { ...c, comparator: c.comparator === "!=" ? "=" : c.comparator === "NOT IN" ? "IN" : c.comparator } as TraceComparison;
+  // coalesce: a trace without mlflow.sourceRun must count as "not this run", not as unknown.
+  const matches = sql`(coalesce(${stringPredicate(ATTRIBUTE_COLUMNS.run_id, positive)}, 0)
+    OR EXISTS (SELECT 1 FROM trace_run_links l WHERE l.trace_id = t.trace_id AND ${stringPredicate(sql.raw("l.run_uuid"), positive)}))`;
+  return negated ? sql`NOT ${matches}` : matches;
+}
+
 function comparison(c: TraceComparison): SQL {
+  if (c.entity === "attribute" && c.key === "run_id") return runIdComparison(c);
+  if (c.entity === "span") return spanComparison(c);
+  if (c.entity === "feedback" || c.entity === "expectation") {
+    return sql`EXISTS (SELECT 1 FROM trace_assessments a WHERE a.trace_id = t.trace_id AND a.kind = ${c.entity} AND a.name = ${c.key}
+                       AND a.valid = 1 AND ${stringPredicate(jsonScalar(sql.raw("a.value_json")), c)})`;
+  }
   if (c.entity === "tag") {
     return sql`EXISTS (SELECT 1 FROM trace_tags tt WHERE tt.trace_id = t.trace_id AND tt.key = ${c.key} AND ${stringPredicate(sql.raw("tt.value"), c)})`;
   }
@@ -155,21 +221,92 @@ export class TraceStore {
     return this.db.$client;
   }
 
-  /** The traces with these ids, in that order, each with its tags. */
+  /** The traces with these ids, in that order, each with its tags and assessments. */
   async getInfos(traceIds: string[]): Promise<TraceInfo[]> {
     if (traceIds.length === 0) return [];
     const ids = JSON.stringify(traceIds);
-    const [rows, tagRows] = await this.d1.batch<TraceRow | { trace_id: string; key: string; value: string }>([
+    const [rows, tagRows, assessmentRows] = await this.d1.batch<TraceRow | { trace_id: string; key: string; value: string } | AssessmentRow>([
       this.d1.prepare(`SELECT * FROM traces WHERE trace_id IN (SELECT value FROM json_each(?1))`).bind(ids),
       this.d1.prepare(`SELECT trace_id, key, value FROM trace_tags WHERE trace_id IN (SELECT value FROM json_each(?1)) ORDER BY key`).bind(ids),
+      this.d1
+        .prepare(`SELECT * FROM trace_assessments WHERE trace_id IN (SELECT value FROM json_each(?1)) ORDER BY create_time, assessment_id`)
+        .bind(ids),
     ]);
     const tags = new Map<string, Record<string, string>>();
     for (const t of tagRows.results as { trace_id: string; key: string; value: string }[]) {
       if (!tags.has(t.trace_id)) tags.set(t.trace_id, {});
       tags.get(t.trace_id)![t.key] = t.value;
     }
-    const byId = new Map((rows.results as TraceRow[]).map((r) => [r.trace_id, toInfo(r, tags.get(r.trace_id) ?? {})]));
+    const assessments = new Map<string, Assessment[]>();
+    for (const r of assessmentRows.results as AssessmentRow[]) {
+      if (!assessments.has(r.trace_id)) assessments.set(r.trace_id, []);
+      assessments.get(r.trace_id)!.push(toAssessment(r));
+    }
+    const byId = new Map<string, TraceInfo>(
+      (rows.results as TraceRow[]).map((r) => [r.trace_id, { ...toInfo(r, tags.get(r.trace_id) ?? {}), assessments: assessments.get(r.trace_id) ?? [] }]),
+    );
     return traceIds.map((id) => byId.get(id)).filter((i): i is TraceInfo => i != null);
+  }
+
+  async getAssessment(traceId: string, assessmentId: string): Promise<Assessment | null> {
+    const row = await this.d1
+      .prepare(`SELECT * FROM trace_assessments WHERE trace_id = ?1 AND assessment_id = ?2`)
+      .bind(traceId, assessmentId)
+      .first<AssessmentRow>();
+    return row ? toAssessment(row) : null;
+  }
+
+  /** Inserts an assessment; the one it overrides (checked to exist by the caller) stops being valid in the same batch. */
+  async createAssessment(a: Assessment): Promise<void> {
+    const statements = [
+      this.d1
+        .prepare(
+          `INSERT INTO trace_assessments (assessment_id, trace_id, name, kind, span_id, source_type, source_id, body, value_json,
+                                          rationale, metadata, overrides, valid, create_time, last_update_time)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
+        )
+        .bind(
+          a.assessmentId,
+          a.traceId,
+          a.name,
+          a.kind,
+          a.spanId,
+          a.source?.sourceType ?? null,
+          a.source?.sourceId ?? null,
+          JSON.stringify(a.body),
+          assessmentValueJson(a.body),
+          a.rationale,
+          JSON.stringify(a.metadata),
+          a.overrides,
+          a.valid ? 1 : 0,
+          a.createTime,
+          a.lastUpdateTime,
+        ),
+    ];
+    if (a.overrides) {
+      statements.unshift(this.d1.prepare(`UPDATE trace_assessments SET valid = 0 WHERE trace_id = ?1 AND assessment_id = ?2`).bind(a.traceId, a.overrides));
+    }
+    await this.d1.batch(statements);
+  }
+
+  /** Writes the mutable fields of an assessment (name, value, rationale, metadata, update time). */
+  async updateAssessment(a: Assessment): Promise<void> {
+    await this.d1
+      .prepare(
+        `UPDATE trace_assessments SET name = ?3, body = ?4, value_json = ?5, rationale = ?6, metadata = ?7, last_update_time = ?8
+         WHERE trace_id = ?1 AND assessment_id = ?2`,
+      )
+      .bind(a.traceId, a.assessmentId, a.name, JSON.stringify(a.body), assessmentValueJson(a.body), a.rationale, JSON.stringify(a.metadata), a.lastUpdateTime)
+      .run();
+  }
+
+  /** Deletes an assessment; the one it had overridden becomes valid again, in the same batch. */
+  async deleteAssessment(a: Assessment): Promise<void> {
+    const statements = [this.d1.prepare(`DELETE FROM trace_assessments WHERE trace_id = ?1 AND assessment_id = ?2`).bind(a.traceId, a.assessmentId)];
+    if (a.overrides) {
+      statements.push(this.d1.prepare(`UPDATE trace_assessments SET valid = 1 WHERE trace_id = ?1 AND assessment_id = ?2`).bind(a.traceId, a.overrides));
+    }
+    await this.d1.batch(statements);
   }
 
   async getInfo(traceId: string): Promise<TraceInfo | null> {
@@ -315,6 +452,18 @@ export class TraceStore {
     await this.d1.batch(statements);
   }
 
+  /** Links the traces among these ids that exist to a run; linking twice is a no-op. */
+  async linkToRun(traceIds: string[], runId: string): Promise<void> {
+    await this.d1
+      .prepare(
+        `INSERT INTO trace_run_links (trace_id, run_uuid)
+         SELECT t.trace_id, ?2 FROM traces t WHERE t.trace_id IN (SELECT value FROM json_each(?1))
+         ON CONFLICT (trace_id, run_uuid) DO NOTHING`,
+      )
+      .bind(JSON.stringify(traceIds), runId)
+      .run();
+  }
+
   async setTag(traceId: string, key: string, value: string): Promise<void> {
     await this.upsertTags(traceId, { [key]: value }).run();
   }
@@ -353,8 +502,10 @@ export class TraceStore {
     const results = await this.d1.batch([
       this.d1.prepare(`DELETE FROM spans WHERE trace_id IN (${selection})`).bind(...args),
       this.d1.prepare(`DELETE FROM trace_tags WHERE trace_id IN (${selection})`).bind(...args),
+      this.d1.prepare(`DELETE FROM trace_assessments WHERE trace_id IN (${selection})`).bind(...args),
+      this.d1.prepare(`DELETE FROM trace_run_links WHERE trace_id IN (${selection})`).bind(...args),
       this.d1.prepare(`DELETE FROM traces WHERE trace_id IN (${selection})`).bind(...args),
     ]);
-    return results[2].meta.changes;
+    return results[4].meta.changes;
   }
 }

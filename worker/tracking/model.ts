@@ -31,6 +31,13 @@ export interface MetricPoint {
   step: number;
 }
 
+/** A point as MLflow 3 may log it: for a logged model, and for the dataset it was measured on. */
+export interface LoggedMetricPoint extends MetricPoint {
+  modelId?: string | null;
+  datasetName?: string | null;
+  datasetDigest?: string | null;
+}
+
 export interface RunInfo {
   runId: string;
   experimentId: string;
@@ -75,7 +82,7 @@ export interface DatasetSummary {
 export interface Run {
   info: RunInfo;
   data: { metrics: MetricPoint[]; params: KeyValue[]; tags: KeyValue[] };
-  inputs: { datasetInputs: DatasetInput[] };
+  inputs: { datasetInputs: DatasetInput[]; modelInputs: { modelId: string }[] };
   outputs: { modelOutputs: ModelOutput[] };
 }
 

@@ -21,7 +21,7 @@ import {
   type DatasetSummary,
   type Experiment,
   type KeyValue,
-  type MetricPoint,
+  type LoggedMetricPoint, type MetricPoint,
   type Page,
   type Run,
   type RunInfo,
@@ -80,7 +80,7 @@ function checkDatasetInput({ dataset, tags }: DatasetInput): void {
 }
 
 export interface LogBatchInput {
-  metrics: MetricPoint[];
+  metrics: LoggedMetricPoint[];
   params: KeyValue[];
   tags: KeyValue[];
 }
@@ -162,6 +162,14 @@ export class TrackingService {
     await this.store.setExperimentTag(Number(exp.experimentId), tag, this.now());
   }
 
+  async deleteExperimentTag(id: string, key: string): Promise<void> {
+    const exp = await this.getExperiment(id);
+    if (exp.lifecycleStage !== "active") throw invalid(`The experiment ${id} must be in the 'active' state. Current state is ${exp.lifecycleStage}.`);
+    if (!(await this.store.deleteExperimentTag(Number(exp.experimentId), key, this.now()))) {
+      throw notFound(`No tag with name: ${key} in experiment with id ${exp.experimentId}`);
+    }
+  }
+
   // --- runs --------------------------------------------------------------------------------
 
   async createRun(input: { experimentId?: string | null; userId?: string | null; runName?: string | null; startTime?: number | null; tags?: KeyValue[] }): Promise<Run> {
@@ -192,7 +200,7 @@ export class TrackingService {
     return {
       info,
       data: { metrics: [], params: [], tags: tags.sort((a, b) => a.key.localeCompare(b.key)) },
-      inputs: { datasetInputs: [] },
+      inputs: { datasetInputs: [], modelInputs: [] },
       outputs: { modelOutputs: [] },
     };
   }
@@ -317,18 +325,21 @@ export class TrackingService {
    * log-inputs: validates every dataset first, then writes all of them in one transaction. The same
    * (name, digest) twice in one request is logged once, with the first occurrence's tags.
    */
-  async logInputs(runId: string, inputs: DatasetInput[]): Promise<void> {
+  async logInputs(runId: string, inputs: DatasetInput[], models: { modelId: string }[] = []): Promise<void> {
     if (inputs.length > LIMITS.datasetsPerRequest) {
       throw invalid(`A logging request can contain at most ${LIMITS.datasetsPerRequest} datasets. Got ${inputs.length} datasets.`);
     }
     for (const input of inputs) checkDatasetInput(input);
+    for (const m of models) {
+      if (!m.modelId) throw invalid("Missing value for required parameter 'models.model_id'. See the API docs for more information about request parameters.");
+    }
     const info = await this.activeRun(runId);
     const unique = new Map<string, DatasetInput>();
     for (const input of inputs) {
       const identity = JSON.stringify([input.dataset.name, input.dataset.digest]);
       if (!unique.has(identity)) unique.set(identity, input);
     }
-    await this.store.logInputs(Number(info.experimentId), runId, [...unique.values()]);
+    await this.store.logInputs(Number(info.experimentId), runId, [...unique.values()], [...new Set(models.map((m) => m.modelId))]);
   }
 
   async searchDatasets(experimentIds: string[]): Promise<DatasetSummary[]> {

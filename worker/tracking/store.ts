@@ -9,9 +9,9 @@ import type { Db } from "../db/client";
 import { stringPredicate } from "../db/predicates";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { rollupStatements } from "./history-store";
-import { experiments, experimentTags, latestMetrics, metrics, mlflowDatasets, params, runInputs, runOutputs, runs, runTags } from "../db/schema";
+import { experiments, experimentTags, latestMetrics, metrics, mlflowDatasets, params, runInputs, runModelInputs, runOutputs, runs, runTags } from "../db/schema";
 import type { Comparison, OrderBy } from "../lib/mlflow-search";
-import { TAG_DATASET_CONTEXT, type DatasetInput, type DatasetSummary, type Experiment, type KeyValue, type LifecycleStage, type MetricPoint, type Run, type RunInfo, type RunStatus, type ViewType } from "./model";
+import { TAG_DATASET_CONTEXT, type DatasetInput, type DatasetSummary, type Experiment, type KeyValue, type LifecycleStage, type LoggedMetricPoint, type MetricPoint, type Run, type RunInfo, type RunStatus, type ViewType } from "./model";
 
 type ExperimentRow = typeof experiments.$inferSelect;
 type RunRow = typeof runs.$inferSelect;
@@ -166,9 +166,37 @@ const orderClause = (expr: SQL, ascending: boolean): SQL =>
   // NULLs (runs without that metric, param or tag) come last in either direction, as in MLflow.
   ascending ? sql`(${expr}) IS NULL, ${expr} ASC` : sql`(${expr}) IS NULL, ${expr} DESC`;
 
+/**
+ * Upserts the latest point per (model, key, dataset) of metrics logged for a logged model, with
+ * MLflow's rule for "latest": highest step, then latest timestamp, then largest value.
+ */
+function loggedModelMetricStatement(d1: D1Database, runId: string, points: LoggedMetricPoint[]): D1PreparedStatement {
+  const rows = JSON.stringify(
+    points.map((m) => {
+      const enc = encodeMetricValue(m.value);
+      return [m.modelId, m.key, m.datasetName ?? "", m.datasetDigest ?? "", m.step, m.timestamp, enc.value, enc.isNan];
+    }),
+  );
+  return d1
+    .prepare(
+      `INSERT INTO logged_model_metrics (model_id, key, dataset_name, dataset_digest, run_uuid, step, timestamp, value, is_nan)
+       SELECT model_id, key, dataset_name, dataset_digest, ?1, step, timestamp, value, is_nan FROM (
+         SELECT j.value ->> 0 AS model_id, j.value ->> 1 AS key, j.value ->> 2 AS dataset_name, j.value ->> 3 AS dataset_digest,
+                j.value ->> 4 AS step, j.value ->> 5 AS timestamp, j.value ->> 6 AS value, j.value ->> 7 AS is_nan,
+                row_number() OVER (PARTITION BY j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3
+                                   ORDER BY j.value ->> 4 DESC, j.value ->> 5 DESC, j.value ->> 6 DESC) AS rn
+         FROM json_each(?2) j
+       ) WHERE rn = 1
+       ON CONFLICT (model_id, key, dataset_name, dataset_digest) DO UPDATE SET
+         run_uuid = excluded.run_uuid, step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan
+       WHERE (excluded.step, excluded.timestamp, excluded.value) >= (logged_model_metrics.step, logged_model_metrics.timestamp, logged_model_metrics.value)`,
+    )
+    .bind(runId, rows);
+}
+
 export interface BatchWrite {
   runId: string;
-  metrics: MetricPoint[];
+  metrics: LoggedMetricPoint[];
   params: KeyValue[];
   tags: KeyValue[];
   /** When the batch sets mlflow.runName, the run's name follows it. */
@@ -267,6 +295,19 @@ export class TrackingStore {
     ]);
   }
 
+  /** Answers whether the tag was there; the experiment's update time moves only then. */
+  async deleteExperimentTag(id: number, key: string, now: number): Promise<boolean> {
+    // The update runs first, while the tag it checks for is still there.
+    const [, deleted] = await this.db.batch([
+      this.db
+        .update(experiments)
+        .set({ lastUpdateTime: now })
+        .where(and(eq(experiments.experimentId, id), sql`EXISTS (SELECT 1 FROM experiment_tags WHERE experiment_id = ${id} AND key = ${key})`)),
+      this.db.delete(experimentTags).where(and(eq(experimentTags.experimentId, id), eq(experimentTags.key, key))).returning({ key: experimentTags.key }),
+    ]);
+    return deleted.length > 0;
+  }
+
   // --- runs --------------------------------------------------------------------------------
 
   async insertRun(info: RunInfo, tags: KeyValue[]): Promise<void> {
@@ -297,7 +338,7 @@ export class TrackingStore {
     if (runIds.length === 0) return [];
     const ids = JSON.stringify(runIds);
     const inIds = (col: SQLiteColumn) => sql`${col} IN (SELECT value FROM json_each(${ids}))`;
-    const [runRows, paramRows, tagRows, metricRows, inputRows, outputRows] = await this.db.batch([
+    const [runRows, paramRows, tagRows, metricRows, inputRows, outputRows, modelInputRows] = await this.db.batch([
       this.db.select().from(runs).where(inIds(runs.runUuid)),
       this.db.select().from(params).where(inIds(params.runUuid)).orderBy(asc(params.key)),
       this.db.select().from(runTags).where(inIds(runTags.runUuid)).orderBy(asc(runTags.key)),
@@ -310,16 +351,18 @@ export class TrackingStore {
         .where(inIds(runInputs.runUuid))
         .orderBy(sql`run_inputs.rowid`),
       this.db.select().from(runOutputs).where(inIds(runOutputs.runUuid)).orderBy(sql`run_outputs.rowid`),
+      this.db.select().from(runModelInputs).where(inIds(runModelInputs.runUuid)).orderBy(sql`run_model_inputs.rowid`),
     ]);
     const byId = new Map<string, Run>();
     for (const r of runRows) {
-      byId.set(r.runUuid, { info: toRunInfo(r), data: { metrics: [], params: [], tags: [] }, inputs: { datasetInputs: [] }, outputs: { modelOutputs: [] } });
+      byId.set(r.runUuid, { info: toRunInfo(r), data: { metrics: [], params: [], tags: [] }, inputs: { datasetInputs: [], modelInputs: [] }, outputs: { modelOutputs: [] } });
     }
     for (const p of paramRows) byId.get(p.runUuid)?.data.params.push({ key: p.key, value: p.value });
     for (const t of tagRows) byId.get(t.runUuid)?.data.tags.push({ key: t.key, value: t.value });
     for (const m of metricRows) byId.get(m.runUuid)?.data.metrics.push(decodeMetric(m));
     for (const i of inputRows) byId.get(i.runUuid)?.inputs.datasetInputs.push(toDatasetInput(i.tags, i.dataset));
     for (const o of outputRows) byId.get(o.runUuid)?.outputs.modelOutputs.push({ modelId: o.modelId, step: o.step });
+    for (const m of modelInputRows) byId.get(m.runUuid)?.inputs.modelInputs.push({ modelId: m.modelId });
     return runIds.map((id) => byId.get(id)).filter((r): r is Run => r != null);
   }
 
@@ -410,6 +453,8 @@ export class TrackingStore {
           )
           .bind(b.runId, points),
       );
+      const modelPoints = b.metrics.filter((m) => m.modelId);
+      if (modelPoints.length) statements.push(loggedModelMetricStatement(d1, b.runId, modelPoints));
     }
     if (statements.length) await d1.batch(statements);
   }
@@ -444,9 +489,15 @@ export class TrackingStore {
    * One transaction: datasets new to the experiment are created (an existing (name, digest) keeps its
    * row), then the run's inputs are linked; an input the run already has keeps its first tags.
    */
-  async logInputs(experimentId: number, runId: string, inputs: DatasetInput[]): Promise<void> {
-    if (inputs.length === 0) return;
+  async logInputs(experimentId: number, runId: string, inputs: DatasetInput[], modelIds: string[] = []): Promise<void> {
     const d1 = this.db.$client;
+    const modelInputs = d1
+      .prepare(`INSERT INTO run_model_inputs (run_uuid, model_id) SELECT ?1, j.value FROM json_each(?2) j WHERE true ON CONFLICT (run_uuid, model_id) DO NOTHING`)
+      .bind(runId, JSON.stringify(modelIds));
+    if (inputs.length === 0) {
+      if (modelIds.length) await modelInputs.run();
+      return;
+    }
     const rows = JSON.stringify(
       inputs.map((i) => ({
         uuid: crypto.randomUUID().replaceAll("-", ""),
@@ -479,6 +530,7 @@ export class TrackingStore {
            ON CONFLICT (run_uuid, dataset_uuid) DO NOTHING`,
         )
         .bind(runId, experimentId, rows),
+      ...(modelIds.length ? [modelInputs] : []),
     ]);
   }
 
