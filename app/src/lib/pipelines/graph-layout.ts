@@ -3,7 +3,7 @@
  * edges; the page draws the result as SVG. Node sizes follow the task id's length.
  */
 import dagre from "@dagrejs/dagre";
-import type { PipelineSpec } from "$lib/api/pipelines";
+import type { PipelineSpec } from "../api/pipeline-types";
 
 export interface LaidOutNode {
   id: string;
@@ -29,9 +29,14 @@ export interface GraphLayout {
 }
 
 export const NODE_HEIGHT = 46;
-const CHAR_WIDTH = 7.5;
+/** Rough glyph widths of the node's title (12px mono) and subtitle (10px sans). */
+const TITLE_CHAR = 7.5;
+const SUBTITLE_CHAR = 5.8;
+/** The longest subtitle after the kind: " · upstream failed · try 10". */
+const SUBTITLE_TAIL = 27;
 
-export const nodeWidth = (id: string, kind: string): number => Math.max(120, Math.ceil(Math.max(id.length, kind.length + 2) * CHAR_WIDTH) + 36);
+/** Wide enough for the id and for the kind with the longest state label, so text never spills out. */
+export const nodeWidth = (id: string, kind: string): number => Math.max(120, Math.ceil(id.length * TITLE_CHAR) + 28, Math.ceil((kind.length + SUBTITLE_TAIL) * SUBTITLE_CHAR) + 20);
 
 export function layoutDag(spec: Pick<PipelineSpec, "tasks">): GraphLayout {
   const g = new dagre.graphlib.Graph();

@@ -3,7 +3,7 @@
  * versions had), columns are runs by logical date (oldest left, like Airflow's grid), and each cell is
  * one task instance of one run.
  */
-import type { PipelineSpec, RunDetail, RunSummary, TaskInstance, TaskState } from "$lib/api/pipelines";
+import type { PipelineSpec, RunDetail, RunSummary, TaskInstance, TaskState } from "../api/pipeline-types";
 import { topologicalOrder } from "../../../../worker/lib/pipelines/machine";
 
 export interface GridCell {

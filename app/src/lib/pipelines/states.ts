@@ -2,7 +2,7 @@
  * How pipeline run and task states look everywhere in the app: Airflow's state colours (so a grid
  * reads the same to anyone who knows Airflow's), their labels, and which states are final.
  */
-import type { RunState, TaskState } from "$lib/api/pipelines";
+import type { RunState, TaskState } from "../api/pipeline-types";
 
 /** Airflow's colours by state name; "none" (not reached yet) is drawn as an empty outline. */
 export const STATE_COLORS: Record<TaskState, string> = {

@@ -4,7 +4,7 @@
  * The same pure renderer the Worker uses does the work; secrets are never sent to the browser, so they
  * show as a mask.
  */
-import type { PipelineSpec, RunDetail } from "$lib/api/pipelines";
+import type { PipelineSpec, RunDetail } from "../api/pipeline-types";
 import { render, TemplateError, type TemplateContext } from "../../../../worker/lib/pipelines/template";
 
 /** Fields every task has (scheduling, not arguments). */

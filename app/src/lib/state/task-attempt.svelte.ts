@@ -5,7 +5,7 @@
  */
 import { ApiClientError } from "$lib/api/client";
 import { pipelinesApi, type PipelineVersion, type RunDetail, type TaskInstance, type TaskLog } from "$lib/api/pipelines";
-import { isTaskFinished } from "$lib/pipelines/states";
+import { isRunFinished, isTaskFinished } from "$lib/pipelines/states";
 import { errorMessage } from "./run-fields";
 
 export const ATTEMPT_POLL_MS = 1000;
@@ -18,6 +18,7 @@ export class TaskAttemptState {
   tryNumber = $state<number | null>(null);
   run = $state.raw<RunDetail | null>(null);
   version = $state.raw<PipelineVersion | null>(null);
+  pipelineName = $state<string | null>(null);
   log = $state.raw<TaskLog | null>(null);
   logMissing = $state<string | null>(null);
   loading = $state(true);
@@ -37,14 +38,9 @@ export class TaskAttemptState {
     return this.run?.tasks.find((t) => t.task_id === this.taskId) ?? null;
   }
 
-  /** The chosen attempt is the task's current one and it has not finished. */
-  get attemptActive(): boolean {
-    const t = this.task;
-    return !!t && t.try_number === this.tryNumber && !isTaskFinished(t.state) && t.state !== "up_for_retry";
-  }
-
+  /** Polls while the task can still change: its run is going and it has not finished. */
   get live(): boolean {
-    return !this.#disposed && (this.attemptActive || this.log?.live === true || (this.task !== null && !isTaskFinished(this.task.state)));
+    return !this.#disposed && !!this.run && !isRunFinished(this.run.state) && this.task !== null && !isTaskFinished(this.task.state);
   }
 
   async load(): Promise<void> {
@@ -55,7 +51,9 @@ export class TaskAttemptState {
       this.run = run;
       if (!this.task) throw new ApiClientError(404, "RESOURCE_DOES_NOT_EXIST", `Run '${this.runId}' has no task '${this.taskId}'`, null);
       if (this.tryNumber === null) this.tryNumber = Math.max(1, this.task.try_number);
-      this.version = await pipelinesApi.version(this.pipelineId, run.version).catch(() => null);
+      const [version, pipeline] = await Promise.all([pipelinesApi.version(this.pipelineId, run.version).catch(() => null), pipelinesApi.get(this.pipelineId).catch(() => null)]);
+      this.version = version;
+      this.pipelineName = pipeline?.pipeline.name ?? null;
       await this.#loadLog();
       this.error = null;
     } catch (err) {
