@@ -32,15 +32,15 @@ export const NODE_HEIGHT = 46;
 /** Rough glyph widths of the node's title (12px mono) and subtitle (10px sans). */
 const TITLE_CHAR = 7.5;
 const SUBTITLE_CHAR = 5.8;
-/** The longest subtitle after the kind: " · upstream failed · try 10". */
-const SUBTITLE_TAIL = 27;
+/** The longest subtitle after the kind: " · upstream failed". */
+const SUBTITLE_TAIL = 18;
 
 /** Wide enough for the id and for the kind with the longest state label, so text never spills out. */
-export const nodeWidth = (id: string, kind: string): number => Math.max(120, Math.ceil(id.length * TITLE_CHAR) + 28, Math.ceil((kind.length + SUBTITLE_TAIL) * SUBTITLE_CHAR) + 20);
+export const nodeWidth = (id: string, kind: string): number => Math.max(110, Math.ceil(id.length * TITLE_CHAR) + 28, Math.ceil((kind.length + SUBTITLE_TAIL) * SUBTITLE_CHAR) + 20);
 
 export function layoutDag(spec: Pick<PipelineSpec, "tasks">): GraphLayout {
   const g = new dagre.graphlib.Graph();
-  g.setGraph({ rankdir: "LR", nodesep: 24, ranksep: 56, marginx: 12, marginy: 12 });
+  g.setGraph({ rankdir: "LR", nodesep: 20, ranksep: 44, marginx: 10, marginy: 10 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const [id, t] of Object.entries(spec.tasks)) g.setNode(id, { width: nodeWidth(id, t.kind), height: NODE_HEIGHT });
   for (const [id, t] of Object.entries(spec.tasks)) for (const up of t.depends_on) if (up in spec.tasks) g.setEdge(up, id);
