@@ -151,6 +151,26 @@ pipelineRoutes.openapi(
 
 pipelineRoutes.openapi(
   createRoute({
+    method: "get",
+    path: "/pipelines/{pipeline_id}/versions/{version}",
+    tags: ["Pipelines"],
+    summary: "Get one version of a pipeline's spec (the one its runs of that version ran)",
+    security,
+    request: { params: PipelineIdParam.extend({ version: z.coerce.number().int().min(1).openapi({ param: { name: "version", in: "path" } }) }) },
+    responses: {
+      200: jsonResponse(z.object({ pipeline_id: z.string(), version: z.number().int(), created_at: z.number(), spec: z.object({}).passthrough(), source: z.string() }).openapi("PipelineVersion"), "The version"),
+      ...standardErrors,
+      ...notFoundError,
+    },
+  }),
+  async (c) => {
+    const { pipeline_id, version } = c.req.valid("param");
+    return c.json(await c.var.services.pipelines.getVersion(pipeline_id, version), 200);
+  },
+);
+
+pipelineRoutes.openapi(
+  createRoute({
     method: "put",
     path: "/pipelines/{pipeline_id}",
     tags: ["Pipelines"],

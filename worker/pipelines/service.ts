@@ -167,6 +167,14 @@ export class PipelineService {
     return { ...summary, spec, source };
   }
 
+  /** One stored version of the spec, as checked and as submitted. */
+  async getVersion(id: string, version: number): Promise<{ pipeline_id: string; version: number; created_at: number; spec: PipelineSpec; source: string }> {
+    await this.pipelineOrThrow(id);
+    const v = await this.store.getVersion(id, version);
+    if (!v) throw notFound(`Pipeline '${id}' has no version ${version}`);
+    return { pipeline_id: id, version, created_at: v.createdAt, spec: JSON.parse(v.spec), source: v.source };
+  }
+
   private summary(p: PipelineRow, spec: PipelineSpec, lastScheduled: number | null, last: { runId: string; state: PipelineRunRow["state"]; logicalDate: number }[]): PipelineSummary {
     const next = p.paused ? null : (scheduleOf(spec)?.next(lastScheduled, this.now()) ?? null);
     return {
