@@ -18,6 +18,7 @@ export interface PipelineSummary {
   paused: boolean;
   description: string | null;
   schedule: string | null;
+  dataset_triggers: string[];
   timezone: string;
   catchup: boolean;
   next_run_at: number | null;
@@ -176,6 +177,7 @@ export class PipelineService {
       paused: p.paused,
       description: spec.description,
       schedule: spec.schedule,
+      dataset_triggers: spec.datasets ?? [],
       timezone: spec.timezone,
       catchup: spec.catchup,
       next_run_at: next?.run_at ?? null,
@@ -244,7 +246,36 @@ export class PipelineService {
       createdAt: this.now(),
       startedAt: null,
       endedAt: null,
+      triggerKey: null,
     };
+  }
+
+  /**
+   * A data-aware trigger: a committed dataset version starts one run of every pipeline whose latest
+   * spec names that dataset in `schedule: {datasets: [...]}`, with the version in the run's conf. The
+   * trigger key (the version id) is unique per pipeline, so an event delivered twice makes one run.
+   * A pipeline's own snapshot never triggers itself (that would loop). Paused pipelines keep the run
+   * queued until they are unpaused. Returns the runs created.
+   */
+  async datasetVersionCommitted(e: { dataset: string; version: number; versionId: string; sha256: string; size: number; createdAt: number; producer?: { pipeline_id: string } | null }): Promise<string[]> {
+    const rows = await this.store.listWithLatest();
+    const created: string[] = [];
+    for (const { pipeline, version } of rows) {
+      const spec = JSON.parse(version.spec) as PipelineSpec;
+      if (!(spec.datasets ?? []).includes(e.dataset) || e.producer?.pipeline_id === pipeline.pipelineId) continue;
+      const conf = { dataset: e.dataset, dataset_version: e.version, dataset_version_id: e.versionId, sha256: e.sha256, size: e.size };
+      const runId = newId();
+      const link = { nodeKind: "dataset_version", nodeKey: e.versionId, edge: "triggered", direction: "input" as const };
+      // The logical date is the commit time; two events of the same millisecond take the next free one.
+      for (let logical = e.createdAt, tries = 0; tries < 100; logical++, tries++) {
+        const row = { ...this.runRow(pipeline, runId, "dataset", logical, logical, conf), triggerKey: `dataset_version:${e.versionId}` };
+        const outcome = await this.store.insertTriggeredRun(row, link);
+        if (outcome === "inserted") created.push(runId);
+        if (outcome !== "date_taken") break;
+      }
+      if (created.includes(runId)) await this.startQueuedRuns(pipeline.pipelineId);
+    }
+    return created;
   }
 
   /**

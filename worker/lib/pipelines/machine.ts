@@ -244,7 +244,7 @@ function graph(spec: PipelineSpec) {
 
 /** How long an in-process attempt of this task may take before it counts as lost. */
 export function inProcessLeaseMs(task: TaskSpec): number {
-  return (task.kind === "http" ? task.timeout_s * 1000 : 0) + IN_PROCESS_GRACE_MS;
+  return (task.kind === "http" || task.kind === "dataset_snapshot" ? task.timeout_s * 1000 : 0) + IN_PROCESS_GRACE_MS;
 }
 
 export const runsInProcess = (task: TaskSpec) => task.kind !== "agent";
