@@ -150,9 +150,24 @@ export class PipelineStore {
   async insertTriggeredRun(row: PipelineRunRow & { triggerKey: string }, link: Omit<RunLinkRow, "runId" | "taskId" | "createdAt">): Promise<"inserted" | "duplicate" | "date_taken"> {
     const [inserted] = await this.db.batch([
       this.db.insert(pipelineRuns).values(row).onConflictDoNothing().returning({ runId: pipelineRuns.runId }),
-      this.db.run(sql`INSERT INTO pipeline_run_links (run_id, task_id, node_kind, node_key, edge, direction, created_at)
-        SELECT run_id, '', ${link.nodeKind}, ${link.nodeKey}, ${link.edge}, ${link.direction}, created_at FROM pipeline_runs WHERE run_id = ${row.runId}
-        ON CONFLICT DO NOTHING`),
+      // Written only if the run row went in: the link names the run just inserted, or nothing.
+      this.db
+        .insert(pipelineRunLinks)
+        .select(
+          this.db
+            .select({
+              runId: pipelineRuns.runId,
+              taskId: sql<string>`''`.as("task_id"),
+              nodeKind: sql<string>`${link.nodeKind}`.as("node_kind"),
+              nodeKey: sql<string>`${link.nodeKey}`.as("node_key"),
+              edge: sql<string>`${link.edge}`.as("edge"),
+              direction: sql<"input" | "output">`${link.direction}`.as("direction"),
+              createdAt: pipelineRuns.createdAt,
+            })
+            .from(pipelineRuns)
+            .where(eq(pipelineRuns.runId, row.runId)),
+        )
+        .onConflictDoNothing(),
     ]);
     if (inserted.length) return "inserted";
     const existing = await this.db
