@@ -33,7 +33,7 @@ import { BLOB_PREFIX, ContentStore, DatasetStore } from "./datasets/store";
 import { LineageService, type LineageProvider } from "./datasets/lineage";
 import { DatasetVersionReader } from "./datasets/dataset-reader";
 import { monitorLineage } from "./monitoring/lineage";
-import { builtinPorts } from "./pipelines/builtin-ports";
+import { builtinPorts, datasetVersionFeed } from "./pipelines/builtin-ports";
 import type { BuiltinPorts } from "./pipelines/builtins";
 import { pipelineRunLineage } from "./pipelines/lineage";
 
@@ -63,7 +63,11 @@ export function buildServices(env: WorkerBindings): Services {
   const runLogger = new RunLogger(tracking, db);
   const registry = new RegistryService(new RegistryStore(db), new TrackingStore(db), loggedModels);
   const pipelineStore = new PipelineStore(db);
-  const pipelines = new PipelineService(pipelineStore, { runs: env.PIPELINE_RUNS, blobs: env.BLOBS });
+  const pipelines = new PipelineService(pipelineStore, {
+    runs: env.PIPELINE_RUNS,
+    blobs: env.BLOBS,
+    datasetVersions: (name, since, limit) => datasetVersionFeed(datasets, name, since, limit),
+  });
   const datasetStore = new DatasetStore(db);
   const content = new ContentStore(env.BLOBS);
   const datasets = new DatasetService(datasetStore, content, new ArtifactService(new ArtifactStore(env.BLOBS, { prefix: BLOB_PREFIX })));

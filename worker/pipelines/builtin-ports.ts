@@ -1,6 +1,6 @@
 /**
  * The built-in tasks' view of the other pillars: BuiltinPorts implemented over the datasets,
- * monitoring, registry and tuning services. Composed in services.ts, so the run's Durable Object uses
+ * monitoring, registry and tuning services, and the feed of dataset versions data-aware triggers read. Composed in services.ts, so the run's Durable Object uses
  * the same service code as the API (and never Tern's HTTP origin).
  */
 import { ApiError, invalid } from "../http/errors";
@@ -10,6 +10,7 @@ import type { MonitoringService } from "../monitoring/service";
 import type { RegistryService } from "../registry/service";
 import type { TuningService, StudyJson } from "../tuning/service";
 import type { BuiltinPorts, DatasetVersionRef, Producer, StudyProgress } from "./builtins";
+import type { DatasetVersionEvent } from "./service";
 
 export interface BuiltinPortDeps {
   datasets: DatasetService;
@@ -123,4 +124,16 @@ export function builtinPorts(d: BuiltinPortDeps): BuiltinPorts {
       return { name: mv.name, version: mv.version };
     },
   };
+}
+
+/** Versions of a dataset committed after `since`, oldest first (the newest `limit`); none for a dataset that does not exist yet. */
+export async function datasetVersionFeed(datasets: DatasetService, name: string, since: number, limit: number): Promise<DatasetVersionEvent[]> {
+  const page = await datasets.listVersions(name, { maxResults: limit }).catch((err) => {
+    if (err instanceof ApiError && err.code === "RESOURCE_DOES_NOT_EXIST") return { items: [] as Version[] };
+    throw err;
+  });
+  return page.items
+    .filter((v) => v.createdAt > since)
+    .reverse()
+    .map((v) => ({ dataset: name, version: v.version, versionId: v.versionId, sha256: v.sha256, size: v.size, createdAt: v.createdAt }));
 }

@@ -185,6 +185,17 @@ export class PipelineStore {
     await this.db.batch(statements as [(typeof statements)[0], ...typeof statements]);
   }
 
+  /** Whether a run of the pipeline made this object (a snapshot's version), so it must not trigger it. */
+  async runOfPipelineMade(pipelineId: string, nodeKey: string): Promise<boolean> {
+    const row = await this.db
+      .select({ id: pipelineRunLinks.runId })
+      .from(pipelineRunLinks)
+      .innerJoin(pipelineRuns, eq(pipelineRuns.runId, pipelineRunLinks.runId))
+      .where(and(eq(pipelineRuns.pipelineId, pipelineId), eq(pipelineRunLinks.nodeKey, nodeKey), eq(pipelineRunLinks.direction, "output")))
+      .get();
+    return !!row;
+  }
+
   async linksOfRun(runId: string, limit: number): Promise<RunLinkRow[]> {
     return this.db.select().from(pipelineRunLinks).where(eq(pipelineRunLinks.runId, runId)).orderBy(asc(pipelineRunLinks.createdAt)).limit(limit).all();
   }
