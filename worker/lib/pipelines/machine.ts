@@ -66,7 +66,7 @@ export type MachineEvent =
   | { type: "cancel"; reason?: string };
 
 export type MachineAction =
-  /** Run the attempt in-process (noop, http, branch, wait). */
+  /** Run the attempt in-process (every kind but agent: noop, http, branch, wait and the built-ins). */
   | { type: "execute"; task_id: string; try_number: number }
   /** Offer the attempt to agents on the task's queue. */
   | { type: "enqueue"; task_id: string; try_number: number; queue: string }
