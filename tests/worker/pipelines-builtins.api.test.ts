@@ -279,6 +279,12 @@ describe("register_model", () => {
     expect(mlflow).toMatchObject({ name: model, version: 1, runId: runUuid });
     expect(mlflow.tags).toEqual(expect.arrayContaining([{ key: "day", value: "2026-11-27" }, { key: "tern.pipeline_run_id", value: run.run_id }]));
 
+    // Cleared and run again, the task is idempotent: the same run and source keep version 1.
+    expect((await api("POST", `/pipeline-runs/${run.run_id}/clear`, { task_ids: ["register"] })).status).toBe(200);
+    const rerun = await waitForRun(run.run_id, (r) => r.state === "success" && task(r, "register").try_number === 2);
+    expect(task(rerun, "register").output).toMatchObject({ name: model, version: 1 });
+    expect((await buildServices(env).registry.getModel(model)).latestVersions.map((v) => v.version)).toEqual([1]);
+
     const g = await api("GET", `/lineage?object=${encodeURIComponent(`model_version:${model}/1`)}`);
     expect(edges(g.json)).toEqual(expect.arrayContaining([`run:${runUuid} -produced-> model_version:${model}/1`, `pipeline_run:${run.run_id} -registered-> model_version:${model}/1`]));
 

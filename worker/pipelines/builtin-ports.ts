@@ -20,6 +20,10 @@ export interface BuiltinPortDeps {
   tuning: TuningService;
 }
 
+/** Tags a pipeline puts on the model versions it registers. */
+const RUN_TAG = "tern.pipeline_run_id";
+const TASK_TAG = "tern.pipeline_task";
+
 const versionRef = (v: Version): DatasetVersionRef => ({ dataset: v.dataset, version: v.version, version_id: v.versionId, sha256: v.sha256, size: v.size, created_at: v.createdAt });
 
 /** How a pipeline run is named where it creates something (a version's creator, a model version tag). */
@@ -118,8 +122,16 @@ export function builtinPorts(d: BuiltinPortDeps): BuiltinPorts {
       await d.registry.createModel({ name: i.name }).catch((err) => {
         if (!(err instanceof ApiError && err.code === "RESOURCE_ALREADY_EXISTS")) throw err;
       });
-      const tags = [...Object.entries(i.tags).map(([key, value]) => ({ key, value })), { key: "tern.pipeline_run_id", value: i.producer.run_id }];
-      const mv = await d.registry.createVersion({ name: i.name, source: i.source, runId: i.runId, description: i.description, tags });
+      // Idempotent per run and task, as Airflow tasks should be: a retry or a cleared task that registers
+      // the same run and source again gets the version it registered before, not a duplicate.
+      const attempt = `${i.producer.run_id}/${i.producer.task_id}`;
+      let mv = i.name.includes("'")
+        ? undefined
+        : (await d.registry.searchVersions({ filter: `name = '${i.name}' AND tags.${TASK_TAG} = '${attempt}'`, maxResults: 100 })).items.find((v) => v.runId === i.runId && v.source === i.source);
+      if (!mv) {
+        const tags = [...Object.entries(i.tags).map(([key, value]) => ({ key, value })), { key: RUN_TAG, value: i.producer.run_id }, { key: TASK_TAG, value: attempt }];
+        mv = await d.registry.createVersion({ name: i.name, source: i.source, runId: i.runId, description: i.description, tags });
+      }
       if (i.alias) await d.registry.setAlias(i.name, i.alias, String(mv.version));
       return { name: mv.name, version: mv.version };
     },
