@@ -33,6 +33,9 @@ import { BLOB_PREFIX, ContentStore, DatasetStore } from "./datasets/store";
 import { LineageService, type LineageProvider } from "./datasets/lineage";
 import { DatasetVersionReader } from "./datasets/dataset-reader";
 import { monitorLineage } from "./monitoring/lineage";
+import { builtinPorts, datasetVersionFeed } from "./pipelines/builtin-ports";
+import type { BuiltinPorts } from "./pipelines/builtins";
+import { pipelineRunLineage } from "./pipelines/lineage";
 
 export interface Services {
   tokens: TokenService;
@@ -49,6 +52,8 @@ export interface Services {
   pipelines: PipelineService;
   datasets: DatasetService;
   lineage: LineageService;
+  /** What pipelines' built-in tasks use of the other pillars. */
+  pipelineTasks: BuiltinPorts;
 }
 
 export function buildServices(env: WorkerBindings): Services {
@@ -57,13 +62,26 @@ export function buildServices(env: WorkerBindings): Services {
   const loggedModels = new LoggedModelService(new LoggedModelStore(db), tracking);
   const runLogger = new RunLogger(tracking, db);
   const registry = new RegistryService(new RegistryStore(db), new TrackingStore(db), loggedModels);
-  const pipelines = new PipelineService(new PipelineStore(db), { runs: env.PIPELINE_RUNS, blobs: env.BLOBS });
+  const pipelineStore = new PipelineStore(db);
+  const pipelines = new PipelineService(pipelineStore, {
+    runs: env.PIPELINE_RUNS,
+    blobs: env.BLOBS,
+    datasetVersions: (name, since, limit) => datasetVersionFeed(datasets, name, since, limit),
+  });
   const datasetStore = new DatasetStore(db);
   const content = new ContentStore(env.BLOBS);
   const datasets = new DatasetService(datasetStore, content, new ArtifactService(new ArtifactStore(env.BLOBS, { prefix: BLOB_PREFIX })));
   /** Monitors and pipeline runs add their lineage links here. */
   const monitoringStore = new MonitoringStore(db);
-  const lineageProviders: LineageProvider[] = [monitorLineage(monitoringStore)];
+  const lineageProviders: LineageProvider[] = [monitorLineage(monitoringStore), pipelineRunLineage(pipelineStore)];
+  const monitoring = new MonitoringService(monitoringStore, {
+    registry,
+    pipelines: async (pipelineId, conf) => ({ runId: (await pipelines.trigger(pipelineId, { conf }, null)).run_id }),
+    datasets: new DatasetVersionReader(datasetStore, content),
+  });
+  const tuning = new TuningService(env.STUDIES, new StudyStore(db), tracking, runLogger);
+  // Data-aware triggers: every committed version may start pipeline runs.
+  datasets.onVersionCommitted(async (e) => void (await pipelines.datasetVersionCommitted(e)));
   return {
     tokens: new TokenService(new TokenStore(db), env.TERN_ADMIN_TOKEN),
     system: new SystemService(new SystemStore(db), {
@@ -78,14 +96,11 @@ export function buildServices(env: WorkerBindings): Services {
     artifacts: new ArtifactService(new ArtifactStore(env.BLOBS)),
     registry,
     traces: new TraceService(new TraceStore(db), tracking),
-    monitoring: new MonitoringService(monitoringStore, {
-      registry,
-      pipelines: async (pipelineId, conf) => ({ runId: (await pipelines.trigger(pipelineId, { conf }, null)).run_id }),
-      datasets: new DatasetVersionReader(datasetStore, content),
-    }),
-    tuning: new TuningService(env.STUDIES, new StudyStore(db), tracking, runLogger),
+    monitoring,
+    tuning,
     pipelines,
     datasets,
     lineage: new LineageService(datasetStore, datasets, lineageProviders),
+    pipelineTasks: builtinPorts({ datasets, datasetStore, monitoring, registry, tuning }),
   };
 }

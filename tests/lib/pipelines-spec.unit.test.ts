@@ -58,7 +58,7 @@ describe("parsePipelineSpec", () => {
   });
 
   it("names an unknown task kind and lists the known ones", () => {
-    expect(issues({ tasks: { fetch: { kind: "htp", url: "https://x" } } })).toEqual(["tasks.fetch.kind: unknown task kind 'htp' (known kinds: noop, http, agent, branch, wait)"]);
+    expect(issues({ tasks: { fetch: { kind: "htp", url: "https://x" } } })).toEqual(["tasks.fetch.kind: unknown task kind 'htp' (known kinds: noop, http, agent, branch, wait, dataset_snapshot, drift_check, tuning_study, register_model, dataset_sensor)"]);
   });
 
   it("names the tasks along a cycle, in the direction work flows", () => {

@@ -65,7 +65,7 @@ describe("pipelines API", () => {
   it("answers 400 naming the exact problem, and writes nothing", async () => {
     const cases: [unknown, string][] = [
       [{ tasks: { a: { kind: "noop", depends_on: ["c"] }, b: { kind: "noop", depends_on: ["a"] }, c: { kind: "noop", depends_on: ["b"] } } }, "Invalid spec: tasks.a.depends_on: dependency cycle: a → b → c → a"],
-      [{ tasks: { a: { kind: "bash", command: "x" } } }, "Invalid spec: tasks.a.kind: unknown task kind 'bash' (known kinds: noop, http, agent, branch, wait)"],
+      [{ tasks: { a: { kind: "bash", command: "x" } } }, "Invalid spec: tasks.a.kind: unknown task kind 'bash' (known kinds: noop, http, agent, branch, wait, dataset_snapshot, drift_check, tuning_study, register_model, dataset_sensor)"],
       [{ tasks: { a: { kind: "noop", depends_on: ["ghost"] } } }, "Invalid spec: tasks.a.depends_on[0]: unknown task 'ghost'"],
       [{ schedule: "0 5 * *", tasks: { a: { kind: "noop" } } }, "Invalid spec: schedule: '0 5 * *' is not a cron expression: expected 5 fields (minute hour day-of-month month day-of-week), got 4"],
       [{ timezone: "Asia/Nowhere", tasks: { a: { kind: "noop" } } }, "Invalid spec: timezone: unknown time zone 'Asia/Nowhere' (use an IANA name such as 'Asia/Seoul' or 'UTC')"],

@@ -81,7 +81,23 @@ export interface CommitInput {
   contentType?: string;
   profile?: Profile;
   skipIfUnchanged?: boolean;
+  /** The pipeline run task that made this version (a dataset_snapshot task), for listeners. */
+  producer?: { pipeline_id: string; run_id: string; task_id: string };
 }
+
+/** A version was committed (not a skip_if_unchanged no-op): what listeners such as data-aware triggers see. */
+export interface VersionCommitted {
+  dataset: string;
+  datasetId: string;
+  version: number;
+  versionId: string;
+  sha256: string;
+  size: number;
+  createdAt: number;
+  producer: CommitInput["producer"] | null;
+}
+
+export type VersionCommittedListener = (event: VersionCommitted) => Promise<void>;
 
 export interface UploadState {
   uploadId: string;
@@ -161,6 +177,8 @@ async function drain(body: ReadableStream<Uint8Array> | null): Promise<void> {
 }
 
 export class DatasetService {
+  private readonly listeners: VersionCommittedListener[] = [];
+
   constructor(
     private readonly store: DatasetStore,
     private readonly content: ContentStore,
@@ -168,6 +186,25 @@ export class DatasetService {
     private readonly reader: ArtifactService,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /**
+   * Registers a listener called after every committed version, wherever the commit came from (API,
+   * CLI, DVC, a pipeline task). The composition root wires other pillars here, so datasets imports none.
+   * A failing listener is logged; the commit stands.
+   */
+  onVersionCommitted(listener: VersionCommittedListener): void {
+    this.listeners.push(listener);
+  }
+
+  private async notify(event: VersionCommitted): Promise<void> {
+    for (const listener of this.listeners) {
+      try {
+        await listener(event);
+      } catch (err) {
+        console.error(JSON.stringify({ event: "datasets.listener_failed", dataset: event.dataset, version: event.version, error: String(err) }));
+      }
+    }
+  }
 
   // --- blobs -------------------------------------------------------------------------------
 
@@ -417,7 +454,7 @@ export class DatasetService {
 
   // --- versions ----------------------------------------------------------------------------
 
-  async commitVersion(name: string, input: CommitInput, principal: Principal): Promise<{ version: Version; created: boolean }> {
+  async commitVersion(name: string, input: CommitInput, principal: Pick<Principal, "token_id" | "name">): Promise<{ version: Version; created: boolean }> {
     const ds = await this.datasetRow(name);
     if ((input.sha256 === undefined) === (input.manifest === undefined)) throw invalid("Give exactly one of 'sha256' (a single file) and 'manifest' (a directory)");
     let parentVersionId: string | null = null;
@@ -490,6 +527,16 @@ export class DatasetService {
       },
       manifest,
     );
+    await this.notify({
+      dataset: name,
+      datasetId: ds.datasetId,
+      version: row.version,
+      versionId: row.versionId,
+      sha256: row.rootSha256,
+      size: row.size,
+      createdAt: row.createdAt,
+      producer: input.producer ?? null,
+    });
     return { version: toVersion(row, name), created: true };
   }
 

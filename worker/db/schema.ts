@@ -608,7 +608,8 @@ export const pipelineRuns = sqliteTable(
       .notNull()
       .references(() => pipelines.pipelineId, { onDelete: "cascade" }),
     version: integer("version").notNull(),
-    runType: text("run_type", { enum: ["manual", "scheduled", "backfill"] }).notNull(),
+    /** "dataset": started by a new version of a dataset the spec's schedule names (a data-aware trigger). */
+    runType: text("run_type", { enum: ["manual", "scheduled", "backfill", "dataset"] }).notNull(),
     /** The start of the data interval; unique per pipeline, so a cron tick delivered twice makes one run. */
     logicalDate: integer("logical_date").notNull(),
     dataIntervalStart: integer("data_interval_start").notNull(),
@@ -619,9 +620,12 @@ export const pipelineRuns = sqliteTable(
     createdAt: integer("created_at").notNull(),
     startedAt: integer("started_at"),
     endedAt: integer("ended_at"),
+    /** What started a triggered run ("dataset_version:<id>"); unique per pipeline, so an event delivered twice makes one run. */
+    triggerKey: text("trigger_key"),
   },
   (t) => [
     uniqueIndex("pipeline_runs_pipeline_logical_date").on(t.pipelineId, t.logicalDate),
+    uniqueIndex("pipeline_runs_pipeline_trigger").on(t.pipelineId, t.triggerKey),
     index("pipeline_runs_pipeline_state").on(t.pipelineId, t.state),
     index("pipeline_runs_state").on(t.state, t.createdAt),
   ],
@@ -865,4 +869,29 @@ export const loggedModelMetrics = sqliteTable(
     isNan: integer("is_nan").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.modelId, t.key, t.datasetName, t.datasetDigest] }), index("logged_model_metrics_key").on(t.key, t.value)],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Pipelines (built-in tasks and data-aware triggers): what each pipeline run read and made in the
+// other pillars (dataset versions, monitors, model versions), for the lineage graph.
+// ---------------------------------------------------------------------------------------------
+
+export const pipelineRunLinks = sqliteTable(
+  "pipeline_run_links",
+  {
+    runId: text("run_id")
+      .notNull()
+      .references(() => pipelineRuns.runId, { onDelete: "cascade" }),
+    /** The task that read or made the object; "" for the run itself (the version that triggered it). */
+    taskId: text("task_id").notNull(),
+    /** A lineage node kind: dataset_version, monitor or model_version. */
+    nodeKind: text("node_kind").notNull(),
+    nodeKey: text("node_key").notNull(),
+    /** How the run touched it: triggered, snapshot, drift_checked, drift_report, registered, sensed, ... */
+    edge: text("edge").notNull(),
+    /** input: data flowed from the object into the run; output: from the run into the object. */
+    direction: text("direction", { enum: ["input", "output"] }).notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.taskId, t.nodeKind, t.nodeKey, t.edge] }), index("pipeline_run_links_node").on(t.nodeKind, t.nodeKey)],
 );

@@ -68,7 +68,8 @@ export interface ReportInput {
   reference: Descriptor | null;
   current: Descriptor | null;
   sampleSize: number | null;
-  source: "api" | "schedule";
+  /** "pipeline": a drift_check task of a pipeline run checked a dataset version. */
+  source: "api" | "schedule" | "pipeline";
   time?: number;
 }
 

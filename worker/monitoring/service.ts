@@ -508,6 +508,45 @@ export class MonitoringService {
 
   // ---- scheduled checks ----------------------------------------------------------------------
 
+  /** A monitor by id or, failing that, by name (pipeline specs name monitors). */
+  async findMonitor(ref: string): Promise<Monitor> {
+    const m = (await this.store.getMonitor(ref)) ?? (await this.store.getMonitorByName(ref));
+    if (!m) throw notFound(`No monitor '${ref}'`);
+    return m;
+  }
+
+  /**
+   * Checks one dataset version against the monitor's reference on demand (a pipeline's drift_check
+   * task), the way a scheduled check does: same reader, sampling and column settings; the report is
+   * saved with source "pipeline", alert rules are evaluated and their webhooks delivered. An unreadable
+   * version or a missing reference is the caller's problem (400), not a skipped check.
+   */
+  async checkVersion(monitorRef: string, current: { dataset: string; versionId: string }, origin: Record<string, string>, at = this.now()): Promise<{ monitor: Monitor; report: MonitorReport }> {
+    const m = await this.findMonitor(monitorRef);
+    const reader = this.deps.datasets;
+    if (!reader) throw new ApiError("TEMPORARILY_UNAVAILABLE", "Dataset versions cannot be read here");
+    if (!m.referenceDatasetVersion) throw invalid(`Monitor '${m.name}' has no reference dataset version to compare against`);
+    let check: ReturnType<typeof computeCheck>;
+    try {
+      const [reference, cur] = await Promise.all([reader.readColumns(m.referenceDatasetVersion), reader.readColumns(current.versionId)]);
+      check = computeCheck(reference, cur, m, at);
+    } catch (err) {
+      if (err instanceof DatasetUnreadable) throw invalid(`Cannot check drift: ${err.message}`);
+      throw err;
+    }
+    if (!check) throw invalid(`Monitor '${m.name}': dataset version ${current.versionId} shares no column with the reference ${m.referenceDatasetVersion}`);
+    const { report, events } = await this.saveReport(m.id, {
+      summary: check.summary,
+      reference: { dataset_version: m.referenceDatasetVersion, rows: check.referenceRows },
+      current: { dataset: current.dataset, dataset_version: current.versionId, rows: check.currentRows, ...origin },
+      sampleSize: check.sampleSize,
+      source: "pipeline",
+      time: at,
+    });
+    await this.deliverNew(events);
+    return { monitor: m, report };
+  }
+
   /**
    * Checks every scheduled, unpaused monitor whose cron is due and whose current-data dataset has a
    * version it has not checked yet. Returns what was done per monitor.

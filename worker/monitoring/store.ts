@@ -16,6 +16,8 @@ type EventRow = typeof alertEvents.$inferSelect;
 
 /** 7 bound parameters per column row: 14 rows stay under D1's 100 per statement. */
 const COLUMN_ROWS_PER_INSERT = 14;
+/** Reports of checks Tern ran on dataset versions itself (cron, or a pipeline's drift_check task). */
+const CHECK_SOURCES = ["schedule", "pipeline"];
 
 const parseJson = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
 
@@ -63,6 +65,11 @@ export class MonitoringStore {
 
   async getMonitor(id: string): Promise<Monitor | null> {
     const r = await this.db.select().from(monitors).where(eq(monitors.id, id)).get();
+    return r ? toMonitor(r) : null;
+  }
+
+  async getMonitorByName(name: string): Promise<Monitor | null> {
+    const r = await this.db.select().from(monitors).where(eq(monitors.name, name)).get();
     return r ? toMonitor(r) : null;
   }
 
@@ -180,7 +187,7 @@ export class MonitoringStore {
       .from(monitorReports)
       .where(
         and(
-          eq(monitorReports.source, "schedule"),
+          inArray(monitorReports.source, CHECK_SOURCES),
           sql`(json_extract(${monitorReports.current}, '$.dataset_version') = ${versionId} OR json_extract(${monitorReports.reference}, '$.dataset_version') = ${versionId})`,
         ),
       )
@@ -194,7 +201,7 @@ export class MonitoringStore {
       this.db
         .selectDistinct({ versionId: sql<string>`json_extract(${role === "current" ? monitorReports.current : monitorReports.reference}, '$.dataset_version')` })
         .from(monitorReports)
-        .where(and(eq(monitorReports.monitorId, monitorId), eq(monitorReports.source, "schedule")))
+        .where(and(eq(monitorReports.monitorId, monitorId), inArray(monitorReports.source, CHECK_SOURCES)))
         .limit(limit);
     const [refs, curs] = await Promise.all([of("reference"), of("current")]);
     return [

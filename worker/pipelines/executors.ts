@@ -8,8 +8,19 @@ import type { TaskSpec } from "../lib/pipelines/spec";
 import { render, renderString, TemplateError, type TemplateContext } from "../lib/pipelines/template";
 import { parseDateTime } from "../lib/pipelines/time";
 
+/**
+ * An object a built-in task read or wrote, for the lineage graph: `input` links flow into the run,
+ * `output` links flow out of it.
+ */
+export interface LineageLink {
+  kind: "dataset_version" | "monitor" | "model_version";
+  key: string;
+  edge: string;
+  direction: "input" | "output";
+}
+
 export type AttemptOutcome =
-  | { type: "task_succeeded"; output: unknown }
+  | { type: "task_succeeded"; output: unknown; lineage?: LineageLink[] }
   | { type: "task_failed"; error: string; retryable: boolean }
   | { type: "task_deferred"; until: number };
 
@@ -32,17 +43,19 @@ export function isSelfOrigin(url: URL, selfOrigins: string[]): boolean {
 
 export interface ExecuteContext {
   template: TemplateContext;
-  /** When this attempt started (for `wait: {seconds}`). */
+  /** When this attempt started (for `wait: {seconds}` and sensor timeouts). */
   startedAt: number;
+  /** When the run started (a dataset sensor's default: versions newer than this). */
+  runStartedAt: number;
   now: number;
   selfOrigins: string[];
   secret: (name: string) => string | undefined;
   signal?: AbortSignal;
 }
 
-const failed = (error: string, retryable = true): AttemptOutcome => ({ type: "task_failed", error, retryable });
+export const failed = (error: string, retryable = true): AttemptOutcome => ({ type: "task_failed", error, retryable });
 
-function templateFailure(err: unknown): AttemptOutcome {
+export function templateFailure(err: unknown): AttemptOutcome {
   if (err instanceof TemplateError) return failed(`template: ${err.message}`, false);
   throw err;
 }
@@ -105,8 +118,13 @@ async function readBounded(res: Response): Promise<{ text: string; truncated: bo
   return { text: new TextDecoder().decode(all), truncated };
 }
 
-/** An http attempt: 2xx is success; the (bounded) body, parsed when it is JSON, is the output. */
-export async function executeHttp(task: Extract<TaskSpec, { kind: "http" }>, ctx: ExecuteContext): Promise<AttemptOutcome> {
+type Outbound = Pick<Extract<TaskSpec, { kind: "http" }>, "method" | "url" | "headers" | "body" | "timeout_s">;
+
+/**
+ * Renders an outbound request of a task (http, dataset_snapshot): its URL, headers with secrets,
+ * body and timeout. Refuses non-http(s) URLs and Tern's own origin, so no task calls Tern over HTTP.
+ */
+export function prepareRequest(task: Outbound, ctx: ExecuteContext, label: string): { url: URL; init: RequestInit; timeout: AbortSignal } | AttemptOutcome {
   let url: URL;
   let headers: Record<string, string>;
   let body: unknown;
@@ -115,11 +133,11 @@ export async function executeHttp(task: Extract<TaskSpec, { kind: "http" }>, ctx
     headers = render(task.headers, { ...ctx.template, secret: ctx.secret }) as Record<string, string>;
     body = task.body === undefined ? undefined : render(task.body, ctx.template);
   } catch (err) {
-    if (err instanceof TypeError) return failed(`http: the url is not a valid URL`, false);
+    if (err instanceof TypeError) return failed(`${label}: the url is not a valid URL`, false);
     return templateFailure(err);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return failed(`http: only http and https URLs are allowed, not ${url.protocol}`, false);
-  if (isSelfOrigin(url, ctx.selfOrigins)) return failed(`http: refusing to call Tern's own origin (${url.origin}); use the task kinds instead`, false);
+  if (url.protocol !== "http:" && url.protocol !== "https:") return failed(`${label}: only http and https URLs are allowed, not ${url.protocol}`, false);
+  if (isSelfOrigin(url, ctx.selfOrigins)) return failed(`${label}: refusing to call Tern's own origin (${url.origin}); use the task kinds instead`, false);
   const init: RequestInit = { method: task.method, headers: { ...headers } };
   if (body !== undefined && task.method !== "GET" && task.method !== "HEAD") {
     if (typeof body === "string") init.body = body;
@@ -130,6 +148,14 @@ export async function executeHttp(task: Extract<TaskSpec, { kind: "http" }>, ctx
   }
   const timeout = AbortSignal.timeout(task.timeout_s * 1000);
   init.signal = ctx.signal ? AbortSignal.any([timeout, ctx.signal]) : timeout;
+  return { url, init, timeout };
+}
+
+/** An http attempt: 2xx is success; the (bounded) body, parsed when it is JSON, is the output. */
+export async function executeHttp(task: Extract<TaskSpec, { kind: "http" }>, ctx: ExecuteContext): Promise<AttemptOutcome> {
+  const prepared = prepareRequest(task, ctx, "http");
+  if ("type" in prepared) return prepared;
+  const { url, init, timeout } = prepared;
   let res: Response;
   try {
     res = await fetch(url.toString(), init);

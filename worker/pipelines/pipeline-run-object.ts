@@ -3,7 +3,8 @@
  * its SQLite storage and drives the pure state machine (lib/pipelines/machine) with events: the start,
  * attempt outcomes, agent claims/heartbeats/completions, clear/mark/cancel, and its alarm, which is
  * always set to the next retry, timeout, lease end or sensor wake-up, so all of them survive a restart
- * of the runtime. In-process kinds run here (executors.ts); agent tasks wait for a claim. After every
+ * of the runtime. In-process kinds run here (executors.ts, and builtins.ts through the other pillars'
+ * services, recording what they read and made for the lineage graph); agent tasks wait for a claim. After every
  * change the task states are mirrored to D1 for the grid view and for agents' claims.
  */
 import { createDb } from "../db/client";
@@ -11,6 +12,7 @@ import { initialRunState, step, type MachineAction, type MachineEvent, type RunS
 import type { PipelineSpec } from "../lib/pipelines/spec";
 import { render, TemplateError, type TemplateContext } from "../lib/pipelines/template";
 import { TernDurableObject } from "../system/durable-object";
+import { executeBuiltin, isBuiltin } from "./builtins";
 import { executeHttp, executeSync, type AttemptOutcome } from "./executors";
 import { PipelineStore, type TaskInstanceRow } from "./store";
 
@@ -18,7 +20,7 @@ export interface RunInit {
   run_id: string;
   pipeline_id: string;
   version: number;
-  run_type: "manual" | "scheduled" | "backfill";
+  run_type: "manual" | "scheduled" | "backfill" | "dataset";
   spec: PipelineSpec;
   logical_date: number;
   data_interval_start: number;
@@ -366,6 +368,7 @@ export class PipelineRunObject extends TernDurableObject implements PipelineRunA
     const ctx = {
       template: this.templateContext(taskId, tryNumber),
       startedAt: ti.started_at ?? Date.now(),
+      runStartedAt: run.started_at ?? Date.now(),
       now: Date.now(),
       selfOrigins: meta.self_origins,
       secret: (name: string) => this.secret(name),
@@ -375,6 +378,16 @@ export class PipelineRunObject extends TernDurableObject implements PipelineRunA
       const sync = executeSync(task, ctx);
       if (sync) return sync;
       if (task.kind === "http") return executeHttp(task, ctx);
+      if (isBuiltin(task)) {
+        const { buildServices } = await import("../services");
+        const outcome = await executeBuiltin(task, ctx, buildServices(this.env).pipelineTasks);
+        // Recorded before the success is applied, so a finished task's links are never missing.
+        if (outcome.type === "task_succeeded" && outcome.lineage?.length && !controller.signal.aborted) {
+          const now = Date.now();
+          await this.store().addLinks(outcome.lineage.map((l) => ({ runId: meta.run_id, taskId, nodeKind: l.kind, nodeKey: l.key, edge: l.edge, direction: l.direction, createdAt: now })));
+        }
+        return outcome;
+      }
       return { type: "task_failed", error: `kind '${task.kind}' cannot run in-process`, retryable: false };
     };
     const key = `${taskId}#${tryNumber}`;
@@ -384,7 +397,8 @@ export class PipelineRunObject extends TernDurableObject implements PipelineRunA
       .then((outcome) => {
         this.inflight.delete(key);
         if (controller.signal.aborted) return;
-        return this.apply({ ...outcome, task_id: taskId, try_number: tryNumber } as MachineEvent);
+        const { lineage: _recorded, ...event } = outcome as AttemptOutcome & { lineage?: unknown };
+        return this.apply({ ...event, task_id: taskId, try_number: tryNumber } as MachineEvent);
       })
       .catch((err) => console.error(JSON.stringify({ event: "pipeline_run.apply_failed", run_id: meta.run_id, task_id: taskId, error: String(err) })));
     this.ctx.waitUntil(done);

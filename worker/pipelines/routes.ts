@@ -11,6 +11,7 @@ import { TASK_ID } from "../lib/pipelines/spec";
 import { DEFAULT_LEASE_MS } from "./service";
 
 const security = [{ bearer: [] }];
+const RUN_TYPES = ["manual", "scheduled", "backfill", "dataset"] as const;
 const conflict = { 409: jsonResponse(z.object({}), "Conflict (RESOURCE_ALREADY_EXISTS, INVALID_STATE)") };
 const hexId = (name: string) => z.string().regex(/^[0-9a-f]{32}$/, `a ${name} is 32 lowercase hex characters`);
 const PipelineIdParam = z.object({ pipeline_id: hexId("pipeline id").openapi({ param: { name: "pipeline_id", in: "path" } }) });
@@ -30,6 +31,7 @@ const PipelineSummary = z
     paused: z.boolean(),
     description: z.string().nullable(),
     schedule: z.string().nullable(),
+    dataset_triggers: z.array(z.string()).openapi({ description: "Datasets whose every new version starts a run (the spec's `schedule: {datasets: [...]}`)" }),
     timezone: z.string(),
     catchup: z.boolean(),
     next_run_at: z.number().nullable().openapi({ description: "When the next scheduled run will be created (the end of its data interval)" }),
@@ -45,7 +47,7 @@ const RunSummary = z
     run_id: z.string(),
     pipeline_id: z.string(),
     version: z.number().int(),
-    run_type: z.enum(["manual", "scheduled", "backfill"]),
+    run_type: z.enum(RUN_TYPES),
     state: z.enum(RUN_STATES),
     logical_date: z.number(),
     data_interval_start: z.number(),
@@ -77,7 +79,7 @@ const RunDetail = z
     run_id: z.string(),
     pipeline_id: z.string(),
     version: z.number().int(),
-    run_type: z.enum(["manual", "scheduled", "backfill"]),
+    run_type: z.enum(RUN_TYPES),
     state: z.enum(RUN_STATES),
     logical_date: z.number(),
     data_interval_start: z.number(),

@@ -18,6 +18,7 @@ export interface PipelineSummary {
   paused: boolean;
   description: string | null;
   schedule: string | null;
+  dataset_triggers: string[];
   timezone: string;
   catchup: boolean;
   next_run_at: number | null;
@@ -89,9 +90,25 @@ function toRunSummary(r: PipelineRunRow): RunSummary {
   };
 }
 
+/** A committed dataset version, as data-aware triggers see it. */
+export interface DatasetVersionEvent {
+  dataset: string;
+  version: number;
+  versionId: string;
+  sha256: string;
+  size: number;
+  createdAt: number;
+}
+
+/** How far back the every-minute job looks for versions whose trigger was missed. */
+const CATCH_UP_WINDOW_MS = 24 * 60 * 60 * 1000;
+const MAX_CATCH_UP_PER_TICK = 20;
+
 export interface PipelineServiceDeps {
   runs: DurableObjectNamespace<PipelineRunObject>;
   blobs: R2Bucket;
+  /** Versions of a dataset committed after `since`, oldest first (the datasets pillar, wired in services.ts). */
+  datasetVersions?: (dataset: string, since: number, limit: number) => Promise<DatasetVersionEvent[]>;
   now?: () => number;
 }
 
@@ -184,6 +201,7 @@ export class PipelineService {
       paused: p.paused,
       description: spec.description,
       schedule: spec.schedule,
+      dataset_triggers: spec.datasets ?? [],
       timezone: spec.timezone,
       catchup: spec.catchup,
       next_run_at: next?.run_at ?? null,
@@ -252,7 +270,75 @@ export class PipelineService {
       createdAt: this.now(),
       startedAt: null,
       endedAt: null,
+      triggerKey: null,
     };
+  }
+
+  /**
+   * A data-aware trigger: a committed dataset version starts one run of every pipeline whose latest
+   * spec names that dataset in `schedule: {datasets: [...]}`, with the version in the run's conf. The
+   * trigger key (the version id) is unique per pipeline, so an event delivered twice makes one run.
+   * A pipeline's own snapshot never triggers itself (that would loop). Paused pipelines keep the run
+   * queued until they are unpaused. Returns the runs created.
+   */
+  async datasetVersionCommitted(e: DatasetVersionEvent & { producer?: { pipeline_id: string } | null }): Promise<string[]> {
+    const rows = await this.store.listWithLatest();
+    const created: string[] = [];
+    for (const { pipeline, version } of rows) {
+      const spec = JSON.parse(version.spec) as PipelineSpec;
+      if (!(spec.datasets ?? []).includes(e.dataset) || e.producer?.pipeline_id === pipeline.pipelineId) continue;
+      const runId = await this.triggerRun(pipeline, e);
+      if (runId) {
+        created.push(runId);
+        await this.startQueuedRuns(pipeline.pipelineId);
+      }
+    }
+    return created;
+  }
+
+  /** Inserts the run a dataset version triggers; null when the pipeline already has it. */
+  private async triggerRun(pipeline: PipelineRow, e: DatasetVersionEvent): Promise<string | null> {
+    const conf = { dataset: e.dataset, dataset_version: e.version, dataset_version_id: e.versionId, sha256: e.sha256, size: e.size };
+    const runId = newId();
+    const link = { nodeKind: "dataset_version", nodeKey: e.versionId, edge: "triggered", direction: "input" as const };
+    // The logical date is the commit time; two events of the same millisecond take the next free one.
+    for (let logical = e.createdAt, tries = 0; tries < 100; logical++, tries++) {
+      const row = { ...this.runRow(pipeline, runId, "dataset", logical, logical, conf), triggerKey: `dataset_version:${e.versionId}` };
+      const outcome = await this.store.insertTriggeredRun(row, link);
+      if (outcome === "inserted") return runId;
+      if (outcome === "duplicate") return null;
+    }
+    throw new ApiError("INTERNAL_ERROR", `No free logical date near ${new Date(e.createdAt).toISOString()} for pipeline '${pipeline.pipelineId}'`);
+  }
+
+  /**
+   * The every-minute safety net of data-aware triggers: versions of watched datasets committed since the
+   * pipeline's spec took effect (within a day) that have no run yet get one, e.g. when the commit's
+   * listener failed. The trigger key makes this and the listener agree on one run per version.
+   */
+  private async catchUpDatasetTriggers(now: number): Promise<string[]> {
+    const feed = this.deps.datasetVersions;
+    if (!feed) return [];
+    const created: string[] = [];
+    for (const { pipeline, version } of await this.store.listWithLatest()) {
+      const watched = (JSON.parse(version.spec) as PipelineSpec).datasets ?? [];
+      if (!watched.length) continue;
+      const since = Math.max(version.createdAt, now - CATCH_UP_WINDOW_MS);
+      let made = false;
+      for (const dataset of watched) {
+        for (const v of await feed(dataset, since, MAX_CATCH_UP_PER_TICK)) {
+          // A pipeline's own snapshots never trigger it (the listener knows the producer; here the links do).
+          if (await this.store.runOfPipelineMade(pipeline.pipelineId, v.versionId)) continue;
+          const runId = await this.triggerRun(pipeline, v);
+          if (runId) {
+            created.push(runId);
+            made = true;
+          }
+        }
+      }
+      if (made) await this.startQueuedRuns(pipeline.pipelineId);
+    }
+    return created;
   }
 
   /**
@@ -271,6 +357,7 @@ export class PipelineService {
       if (!due.length) continue;
       created.push(...(await this.store.insertRuns(due.map((t) => this.runRow(pipeline, newId(), "scheduled", t, schedule.intervalEnd(t), {})))));
     }
+    created.push(...(await this.catchUpDatasetTriggers(now)));
     for (const id of await this.store.pipelinesWithQueuedRuns()) await this.startQueuedRuns(id);
     return { created };
   }

@@ -1,12 +1,13 @@
 /** D1 access for pipelines: pipelines and their versions, runs, and the task-instance mirror. */
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { pipelineRuns, pipelines, pipelineTaskInstances, pipelineVersions, systemState } from "../db/schema";
+import { pipelineRunLinks, pipelineRuns, pipelines, pipelineTaskInstances, pipelineVersions, systemState } from "../db/schema";
 
 export type PipelineRow = typeof pipelines.$inferSelect;
 export type PipelineVersionRow = typeof pipelineVersions.$inferSelect;
 export type PipelineRunRow = typeof pipelineRuns.$inferSelect;
 export type TaskInstanceRow = typeof pipelineTaskInstances.$inferSelect;
+export type RunLinkRow = typeof pipelineRunLinks.$inferSelect;
 
 /** D1 binds at most 100 parameters per statement. */
 const MAX_PARAMS = 100;
@@ -120,6 +121,7 @@ export class PipelineStore {
 
   async deletePipeline(id: string): Promise<void> {
     await this.db.batch([
+      this.db.delete(pipelineRunLinks).where(inArray(pipelineRunLinks.runId, this.db.select({ id: pipelineRuns.runId }).from(pipelineRuns).where(eq(pipelineRuns.pipelineId, id)))),
       this.db.delete(pipelineTaskInstances).where(inArray(pipelineTaskInstances.runId, this.db.select({ id: pipelineRuns.runId }).from(pipelineRuns).where(eq(pipelineRuns.pipelineId, id)))),
       this.db.delete(pipelineRuns).where(eq(pipelineRuns.pipelineId, id)),
       this.db.delete(pipelineVersions).where(eq(pipelineVersions.pipelineId, id)),
@@ -133,11 +135,79 @@ export class PipelineStore {
    */
   async insertRuns(rows: PipelineRunRow[]): Promise<string[]> {
     if (!rows.length) return [];
-    const statements = chunk(rows, 12).map((part) =>
+    const statements = chunk(rows, 13).map((part) =>
       this.db.insert(pipelineRuns).values(part).onConflictDoNothing({ target: [pipelineRuns.pipelineId, pipelineRuns.logicalDate] }).returning({ runId: pipelineRuns.runId }),
     );
     const results = await this.db.batch(statements as [(typeof statements)[0], ...typeof statements]);
     return results.flat().map((r) => r.runId);
+  }
+
+  /**
+   * Inserts a triggered run with the link to what triggered it, in one batch. Returns "inserted", or
+   * "duplicate" when the pipeline already has a run for that trigger, or "date_taken" when only the
+   * logical date collided (the caller moves it and tries again).
+   */
+  async insertTriggeredRun(row: PipelineRunRow & { triggerKey: string }, link: Omit<RunLinkRow, "runId" | "taskId" | "createdAt">): Promise<"inserted" | "duplicate" | "date_taken"> {
+    const [inserted] = await this.db.batch([
+      this.db.insert(pipelineRuns).values(row).onConflictDoNothing().returning({ runId: pipelineRuns.runId }),
+      // Written only if the run row went in: the link names the run just inserted, or nothing.
+      this.db
+        .insert(pipelineRunLinks)
+        .select(
+          this.db
+            .select({
+              runId: pipelineRuns.runId,
+              taskId: sql<string>`''`.as("task_id"),
+              nodeKind: sql<string>`${link.nodeKind}`.as("node_kind"),
+              nodeKey: sql<string>`${link.nodeKey}`.as("node_key"),
+              edge: sql<string>`${link.edge}`.as("edge"),
+              direction: sql<"input" | "output">`${link.direction}`.as("direction"),
+              createdAt: pipelineRuns.createdAt,
+            })
+            .from(pipelineRuns)
+            .where(eq(pipelineRuns.runId, row.runId)),
+        )
+        .onConflictDoNothing(),
+    ]);
+    if (inserted.length) return "inserted";
+    const existing = await this.db
+      .select({ id: pipelineRuns.runId })
+      .from(pipelineRuns)
+      .where(and(eq(pipelineRuns.pipelineId, row.pipelineId), eq(pipelineRuns.triggerKey, row.triggerKey)))
+      .get();
+    return existing ? "duplicate" : "date_taken";
+  }
+
+  /** Records what a run's task read or made; repeating a link is a no-op. */
+  async addLinks(rows: RunLinkRow[]): Promise<void> {
+    if (!rows.length) return;
+    const statements = chunk(rows, 7).map((part) => this.db.insert(pipelineRunLinks).values(part).onConflictDoNothing());
+    await this.db.batch(statements as [(typeof statements)[0], ...typeof statements]);
+  }
+
+  /** Whether a run of the pipeline made this object (a snapshot's version), so it must not trigger it. */
+  async runOfPipelineMade(pipelineId: string, nodeKey: string): Promise<boolean> {
+    const row = await this.db
+      .select({ id: pipelineRunLinks.runId })
+      .from(pipelineRunLinks)
+      .innerJoin(pipelineRuns, eq(pipelineRuns.runId, pipelineRunLinks.runId))
+      .where(and(eq(pipelineRuns.pipelineId, pipelineId), eq(pipelineRunLinks.nodeKey, nodeKey), eq(pipelineRunLinks.direction, "output")))
+      .get();
+    return !!row;
+  }
+
+  async linksOfRun(runId: string, limit: number): Promise<RunLinkRow[]> {
+    return this.db.select().from(pipelineRunLinks).where(eq(pipelineRunLinks.runId, runId)).orderBy(asc(pipelineRunLinks.createdAt)).limit(limit).all();
+  }
+
+  async linksToNode(nodeKind: string, nodeKey: string, limit: number): Promise<RunLinkRow[]> {
+    return this.db
+      .select()
+      .from(pipelineRunLinks)
+      .where(and(eq(pipelineRunLinks.nodeKind, nodeKind), eq(pipelineRunLinks.nodeKey, nodeKey)))
+      .orderBy(desc(pipelineRunLinks.createdAt))
+      .limit(limit)
+      .all();
   }
 
   async getRun(runId: string): Promise<PipelineRunRow | undefined> {

@@ -66,7 +66,7 @@ export type MachineEvent =
   | { type: "cancel"; reason?: string };
 
 export type MachineAction =
-  /** Run the attempt in-process (noop, http, branch, wait). */
+  /** Run the attempt in-process (every kind but agent: noop, http, branch, wait and the built-ins). */
   | { type: "execute"; task_id: string; try_number: number }
   /** Offer the attempt to agents on the task's queue. */
   | { type: "enqueue"; task_id: string; try_number: number; queue: string }
@@ -244,7 +244,7 @@ function graph(spec: PipelineSpec) {
 
 /** How long an in-process attempt of this task may take before it counts as lost. */
 export function inProcessLeaseMs(task: TaskSpec): number {
-  return (task.kind === "http" ? task.timeout_s * 1000 : 0) + IN_PROCESS_GRACE_MS;
+  return (task.kind === "http" || task.kind === "dataset_snapshot" ? task.timeout_s * 1000 : 0) + IN_PROCESS_GRACE_MS;
 }
 
 export const runsInProcess = (task: TaskSpec) => task.kind !== "agent";

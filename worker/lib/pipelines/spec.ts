@@ -11,7 +11,7 @@ import { parseSchedule } from "./schedule";
 import { TemplateError, templateRefs, type TemplateRef } from "./template";
 import { isValidTimeZone, parseDateTime } from "./time";
 
-export const TASK_KINDS = ["noop", "http", "agent", "branch", "wait"] as const;
+export const TASK_KINDS = ["noop", "http", "agent", "branch", "wait", "dataset_snapshot", "drift_check", "tuning_study", "register_model", "dataset_sensor"] as const;
 export type TaskKind = (typeof TASK_KINDS)[number];
 
 export const TRIGGER_RULES = [
@@ -34,6 +34,17 @@ export const DEFAULT_RETRY_DELAY_S = 300;
 export const MAX_RETRY_DELAY_S = 86_400;
 export const MAX_TASKS = 1000;
 const DEFAULT_HTTP_TIMEOUT_S = 60;
+/** A snapshot downloads a whole file, so it gets longer than an API call by default. */
+const DEFAULT_SNAPSHOT_TIMEOUT_S = 300;
+/** Airflow's sensor defaults: poke every 60 s, give up after 7 days. */
+export const DEFAULT_POKE_INTERVAL_S = 60;
+export const DEFAULT_SENSOR_TIMEOUT_S = 7 * 86_400;
+const MIN_POKE_INTERVAL_S = 1;
+/** The datasets pillar's naming rule, repeated here so specs are checked without it. */
+export const DATASET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const TRIAL_STATES = ["COMPLETE", "PRUNED", "FAIL"] as const;
+/** Optuna's MaxTrialsCallback counts these by default. */
+const DEFAULT_COUNTED_STATES: (typeof TRIAL_STATES)[number][] = ["COMPLETE", "PRUNED"];
 
 export interface RetryPolicy {
   retries: number;
@@ -55,12 +66,48 @@ export type TaskSpec = TaskBase &
     | { kind: "agent"; queue: string; command: string; env: Record<string, string> }
     | { kind: "branch"; value: unknown; cases: Record<string, string[]>; default: string[] }
     | { kind: "wait"; until?: string; seconds?: number }
+    | {
+        kind: "dataset_snapshot";
+        method: (typeof HTTP_METHODS)[number];
+        url: string;
+        headers: Record<string, string>;
+        body?: unknown;
+        timeout_s: number;
+        dataset: string;
+        file_name?: string;
+        message?: string;
+        content_type?: string;
+        skip_if_unchanged: boolean;
+        create_dataset: boolean;
+      }
+    | { kind: "drift_check"; monitor: string; dataset?: string; dataset_version?: number | string; fail_on_drift: boolean }
+    | {
+        kind: "tuning_study";
+        study: string;
+        n_trials: number;
+        directions?: ("minimize" | "maximize")[];
+        sampler?: Record<string, unknown>;
+        pruner?: Record<string, unknown>;
+        count_states: (typeof TRIAL_STATES)[number][];
+        poke_interval_s: number;
+        timeout_s: number;
+      }
+    | { kind: "register_model"; name: string; run_id: string; model_path: string; source?: string; alias?: string; description?: string; tags: Record<string, string> }
+    | { kind: "dataset_sensor"; dataset: string; newer_than?: number | string; poke_interval_s: number; timeout_s: number }
   );
+
+/** Kinds that wait for something outside the run, poking again on the run's alarm. */
+export const SENSOR_KINDS: ReadonlySet<TaskKind> = new Set(["dataset_sensor", "tuning_study"]);
 
 export interface PipelineSpec {
   description: string | null;
   /** A 5-field cron expression (presets already expanded), or null for manual runs only. */
   schedule: string | null;
+  /**
+   * Data-aware triggers: datasets whose every new version starts a run (`schedule: {datasets: [...]}`).
+   * Absent in specs stored before triggers existed: read it as `spec.datasets ?? []`.
+   */
+  datasets?: string[];
   timezone: string;
   catchup: boolean;
   start_date: number | null;
@@ -136,12 +183,83 @@ const KIND_SCHEMAS = {
     .object({ ...commonFields, until: z.string().min(1).max(200).optional(), seconds: duration.optional() })
     .strict()
     .refine((w) => (w.until === undefined) !== (w.seconds === undefined), { message: "give exactly one of 'until' or 'seconds'" }),
+  dataset_snapshot: z
+    .object({
+      ...commonFields,
+      url: z.string().min(1).max(4000),
+      method: z.enum(HTTP_METHODS).default("GET"),
+      headers: z.record(z.string().min(1).max(200), z.string().max(8000)).default({}),
+      body: json.optional(),
+      timeout: duration.optional(),
+      dataset: z.string().min(1).max(200),
+      file_name: z.string().min(1).max(1024).optional(),
+      message: z.string().max(5000).optional(),
+      content_type: z.string().min(1).max(200).optional(),
+      skip_if_unchanged: z.boolean().default(false),
+      create_dataset: z.boolean().default(true),
+    })
+    .strict(),
+  drift_check: z
+    .object({
+      ...commonFields,
+      monitor: z.string().min(1).max(200),
+      dataset: z.string().min(1).max(200).optional(),
+      dataset_version: z.union([z.number().int().min(1), z.string().min(1).max(200)]).optional(),
+      fail_on_drift: z.boolean().default(false),
+    })
+    .strict(),
+  tuning_study: z
+    .object({
+      ...commonFields,
+      study: z.string().min(1).max(200),
+      n_trials: z.number().int().min(1).max(100_000),
+      direction: z.enum(["minimize", "maximize"]).optional(),
+      directions: z.array(z.enum(["minimize", "maximize"])).min(1).max(16).optional(),
+      sampler: z.record(z.string(), json).optional(),
+      pruner: z.record(z.string(), json).optional(),
+      count_states: z.array(z.enum(TRIAL_STATES)).min(1).optional(),
+      poke_interval: duration.optional(),
+      timeout: duration.optional(),
+    })
+    .strict()
+    .refine((t) => t.direction === undefined || t.directions === undefined, { message: "give 'direction' or 'directions', not both" }),
+  register_model: z
+    .object({
+      ...commonFields,
+      name: z.string().min(1).max(250),
+      run_id: z.string().min(1).max(200),
+      model_path: z.string().min(1).max(1000).default("model"),
+      source: z.string().min(1).max(4000).optional(),
+      alias: z.string().min(1).max(255).optional(),
+      description: z.string().max(5000).optional(),
+      tags: z.record(z.string().min(1).max(250), z.string().max(5000)).default({}),
+    })
+    .strict(),
+  dataset_sensor: z
+    .object({
+      ...commonFields,
+      dataset: z.string().min(1).max(200),
+      newer_than: z.union([z.number().int().min(0), z.string().min(1).max(200)]).optional(),
+      poke_interval: duration.optional(),
+      timeout: duration.optional(),
+    })
+    .strict(),
 } satisfies Record<TaskKind, z.ZodType>;
+
+const datasetList = z.array(z.string().min(1).max(200)).min(1).max(20);
+/** `schedule` is a cron expression or preset, or a data-aware trigger (optionally with a cron as well). */
+const ScheduleShape = z.union([
+  z.string().max(200),
+  z
+    .object({ cron: z.string().max(200).optional(), dataset: z.string().min(1).max(200).optional(), datasets: datasetList.optional() })
+    .strict()
+    .refine((s) => (s.dataset === undefined) !== (s.datasets === undefined), { message: "give exactly one of 'dataset' or 'datasets' (or write the cron expression as a string)" }),
+]);
 
 const PipelineShape = z
   .object({
     description: z.string().max(5000).optional(),
-    schedule: z.string().max(200).nullable().optional(),
+    schedule: ScheduleShape.nullable().optional(),
     timezone: z.string().max(100).default("UTC"),
     catchup: z.boolean().default(false),
     start_date: z.string().max(40).optional(),
@@ -229,7 +347,18 @@ const ARG_FIELDS: Record<TaskKind, string[]> = {
   agent: ["command", "env"],
   branch: ["value"],
   wait: ["until"],
+  dataset_snapshot: ["url", "headers", "body", "dataset", "file_name", "message"],
+  drift_check: ["monitor", "dataset", "dataset_version"],
+  tuning_study: ["study"],
+  register_model: ["name", "run_id", "model_path", "source", "alias", "description", "tags"],
+  dataset_sensor: ["dataset", "newer_than"],
 };
+
+/** Fields that name a dataset: checked against the naming rule unless they are templates. */
+function checkDatasetName(value: string | undefined, path: string, issues: SpecIssue[]): void {
+  if (value === undefined || value.includes("{{")) return;
+  if (!DATASET_NAME.test(value)) issues.push({ path, message: `'${value}' is not a dataset name (letters, digits, '.', '_' and '-', at most 128, starting with a letter or digit)` });
+}
 
 function seconds(v: number | string | undefined): number | undefined {
   return v === undefined ? undefined : (parseDuration(v) as number);
@@ -250,10 +379,22 @@ export function parsePipelineSpec(input: unknown): PipelineSpec {
   const issues: SpecIssue[] = [];
 
   let schedule: string | null = null;
+  let triggerDatasets: string[] = [];
+  const cronText = typeof p.schedule === "string" ? p.schedule : (p.schedule?.cron ?? null);
+  if (p.schedule != null && typeof p.schedule === "object") {
+    const list = p.schedule.datasets;
+    const names = list ?? [p.schedule.dataset!];
+    names.forEach((n, i) => {
+      const path = list ? `schedule.datasets[${i}]` : "schedule.dataset";
+      if (n.includes("{{")) issues.push({ path, message: "a trigger names its dataset literally (no templates)" });
+      else checkDatasetName(n, path, issues);
+    });
+    triggerDatasets = [...new Set(names)];
+  }
   if (!isValidTimeZone(p.timezone)) issues.push({ path: "timezone", message: `unknown time zone '${p.timezone}' (use an IANA name such as 'Asia/Seoul' or 'UTC')` });
-  else if (p.schedule != null) {
-    const parsed = parseSchedule(p.schedule, p.timezone);
-    if ("error" in parsed) issues.push({ path: "schedule", message: parsed.error });
+  else if (cronText != null) {
+    const parsed = parseSchedule(cronText, p.timezone);
+    if ("error" in parsed) issues.push({ path: typeof p.schedule === "string" ? "schedule" : "schedule.cron", message: parsed.error });
     else schedule = parsed.cron;
   }
   const tz = isValidTimeZone(p.timezone) ? p.timezone : "UTC";
@@ -330,6 +471,91 @@ export function parsePipelineSpec(input: unknown): PipelineSpec {
         tasks[id] = { ...base, kind: "wait", ...(w.until !== undefined ? { until: w.until } : {}), ...(w.seconds !== undefined ? { seconds: seconds(w.seconds) } : {}) };
         break;
       }
+      case "dataset_snapshot": {
+        const t = d as unknown as z.infer<(typeof KIND_SCHEMAS)["dataset_snapshot"]>;
+        tasks[id] = {
+          ...base,
+          kind: "dataset_snapshot",
+          method: t.method,
+          url: t.url,
+          headers: t.headers,
+          ...(t.body !== undefined ? { body: t.body } : {}),
+          timeout_s: seconds(t.timeout) ?? DEFAULT_SNAPSHOT_TIMEOUT_S,
+          dataset: t.dataset,
+          ...(t.file_name !== undefined ? { file_name: t.file_name } : {}),
+          ...(t.message !== undefined ? { message: t.message } : {}),
+          ...(t.content_type !== undefined ? { content_type: t.content_type } : {}),
+          skip_if_unchanged: t.skip_if_unchanged,
+          create_dataset: t.create_dataset,
+        };
+        if (!t.url.includes("{{") && !/^https?:\/\/[^/\s]+/i.test(t.url)) issues.push({ path: formatPath([...at, "url"]), message: `'${t.url}' is not an http(s) URL` });
+        checkDatasetName(t.dataset, formatPath([...at, "dataset"]), issues);
+        break;
+      }
+      case "drift_check": {
+        const t = d as unknown as z.infer<(typeof KIND_SCHEMAS)["drift_check"]>;
+        tasks[id] = {
+          ...base,
+          kind: "drift_check",
+          monitor: t.monitor,
+          ...(t.dataset !== undefined ? { dataset: t.dataset } : {}),
+          ...(t.dataset_version !== undefined ? { dataset_version: t.dataset_version } : {}),
+          fail_on_drift: t.fail_on_drift,
+        };
+        checkDatasetName(t.dataset, formatPath([...at, "dataset"]), issues);
+        break;
+      }
+      case "tuning_study": {
+        const t = d as unknown as z.infer<(typeof KIND_SCHEMAS)["tuning_study"]>;
+        const directions = t.directions ?? (t.direction ? [t.direction] : undefined);
+        tasks[id] = {
+          ...base,
+          kind: "tuning_study",
+          study: t.study,
+          n_trials: t.n_trials,
+          ...(directions ? { directions } : {}),
+          ...(t.sampler ? { sampler: t.sampler } : {}),
+          ...(t.pruner ? { pruner: t.pruner } : {}),
+          count_states: [...new Set(t.count_states ?? DEFAULT_COUNTED_STATES)],
+          poke_interval_s: Math.max(MIN_POKE_INTERVAL_S, seconds(t.poke_interval) ?? 10),
+          timeout_s: seconds(t.timeout) ?? DEFAULT_SENSOR_TIMEOUT_S,
+        };
+        if (t.sampler && typeof t.sampler.type !== "string") issues.push({ path: formatPath([...at, "sampler", "type"]), message: "name the sampler type (random, grid, tpe, cmaes, ...)" });
+        if (t.pruner && typeof t.pruner.type !== "string") issues.push({ path: formatPath([...at, "pruner", "type"]), message: "name the pruner type (median, percentile, successive_halving, hyperband, threshold, ...)" });
+        break;
+      }
+      case "register_model": {
+        const t = d as unknown as z.infer<(typeof KIND_SCHEMAS)["register_model"]>;
+        tasks[id] = {
+          ...base,
+          kind: "register_model",
+          name: t.name,
+          run_id: t.run_id,
+          model_path: t.model_path,
+          ...(t.source !== undefined ? { source: t.source } : {}),
+          ...(t.alias !== undefined ? { alias: t.alias } : {}),
+          ...(t.description !== undefined ? { description: t.description } : {}),
+          tags: t.tags,
+        };
+        if (t.model_path.split("/").includes("..") || t.model_path.startsWith("/")) issues.push({ path: formatPath([...at, "model_path"]), message: "must be a relative path inside the run's artifacts (no '..', no leading '/')" });
+        if (t.alias !== undefined && !t.alias.includes("{{") && (!/^[A-Za-z0-9_-]+$/.test(t.alias) || /^v\d+$/i.test(t.alias) || t.alias.toLowerCase() === "latest")) {
+          issues.push({ path: formatPath([...at, "alias"]), message: `'${t.alias}' is not a usable alias (letters, digits, '_' and '-'; not 'latest' nor v<number>)` });
+        }
+        break;
+      }
+      case "dataset_sensor": {
+        const t = d as unknown as z.infer<(typeof KIND_SCHEMAS)["dataset_sensor"]>;
+        tasks[id] = {
+          ...base,
+          kind: "dataset_sensor",
+          dataset: t.dataset,
+          ...(t.newer_than !== undefined ? { newer_than: t.newer_than } : {}),
+          poke_interval_s: Math.max(MIN_POKE_INTERVAL_S, seconds(t.poke_interval) ?? DEFAULT_POKE_INTERVAL_S),
+          timeout_s: seconds(t.timeout) ?? DEFAULT_SENSOR_TIMEOUT_S,
+        };
+        checkDatasetName(t.dataset, formatPath([...at, "dataset"]), issues);
+        break;
+      }
     }
   }
 
@@ -370,7 +596,7 @@ export function parsePipelineSpec(input: unknown): PipelineSpec {
             if (typeof src !== "string") issues.push({ path: `tasks.${id}.${field}`, message: `${ref.text}: write outputs.TASK_ID...` });
             else if (!(src in p.tasks)) issues.push({ path: `tasks.${id}.${field}`, message: `${ref.text}: unknown task '${src}'` });
             else if (!up[id].has(src)) issues.push({ path: `tasks.${id}.${field}`, message: `${ref.text}: task '${src}' is not upstream of '${id}', so its output is not known when '${id}' runs` });
-          } else if (ref.root === "secrets" && !(t.kind === "http" && field === "headers")) {
+          } else if (ref.root === "secrets" && !((t.kind === "http" || t.kind === "dataset_snapshot") && field === "headers")) {
             issues.push({ path: `tasks.${id}.${field}`, message: `${ref.text}: secrets may only be used in http headers` });
           } else if (ref.root === "secrets" && (ref.path.length !== 1 || !/^[A-Z][A-Z0-9_]*$/.test(String(ref.path[0])))) {
             issues.push({ path: `tasks.${id}.${field}`, message: `${ref.text}: a secret name is UPPER_CASE letters, digits and '_'` });
@@ -392,6 +618,7 @@ export function parsePipelineSpec(input: unknown): PipelineSpec {
   return {
     description: p.description ?? null,
     schedule,
+    datasets: triggerDatasets,
     timezone: tz,
     catchup: p.catchup,
     start_date,
