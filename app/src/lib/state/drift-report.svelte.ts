@@ -3,7 +3,7 @@
  * progress, and the per-column outcomes. The work itself happens in the drift worker pool; this
  * class only orchestrates it and keeps what the page shows.
  */
-import { DEFAULT_DRIFT_SHARE, STATTESTS, type StattestName } from "../../../../worker/lib/drift";
+import { DEFAULT_DRIFT_SHARE, STATTESTS, TEXT_STATTESTS, type StattestName, type TextStattestName } from "../../../../worker/lib/drift";
 import { readColumnNames } from "$lib/drift/read-table";
 import { monitoringApi, saveMonitorReport } from "$lib/api/monitoring";
 import { monitorReportBody, planReport, sortOutcomes, summarize, type ColumnSetting, type FileDescriptor, type ReportSummary } from "$lib/drift/report";
@@ -13,10 +13,10 @@ import { DriftCancelledError, DriftPool } from "$lib/workers/drift/client";
 
 export type RunPhase = "idle" | "reading" | "computing" | "done" | "cancelled" | "error";
 
-export const METHOD_CHOICES = Object.values(STATTESTS).map((s) => ({ value: s.name, label: `${s.name} — ${s.displayName}` }));
+export const METHOD_CHOICES = [...Object.values(STATTESTS), ...Object.values(TEXT_STATTESTS)].map((s) => ({ value: s.name, label: `${s.name} — ${s.displayName}` }));
 
 export interface ColumnSettingInput {
-  method: StattestName | "";
+  method: StattestName | TextStattestName | "";
   threshold: string;
 }
 
