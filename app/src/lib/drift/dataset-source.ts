@@ -1,19 +1,78 @@
 /**
- * Where a reference that is a Tern dataset version comes from. A dataset version is served by the
- * datasets API as a file at a URL; the report reads it exactly like a file the user picked. Until
- * that API provides the download, no source is registered and the page offers only local files.
+ * A Tern dataset version as a side of a drift report: the datasets and versions a user can pick, a
+ * monitor's stored reference ("name@3", "name@latest" or a version id) resolved to a dataset and
+ * version number, and the version's download as a RemoteTable that a drift worker fetches and parses
+ * itself. The rows go from Tern into the browser's workers; nothing is uploaded.
  */
+import { request, tokenStorage } from "../api/client";
+import type { RemoteTable } from "./read-table";
 
-/** Fetch a dataset version's file (CSV or Parquet) given its download URL. */
-export type DatasetVersionSource = (url: string) => Promise<File>;
-
-let source: DatasetVersionSource | null = null;
-
-/** Called by the datasets pillar once it can serve version downloads. */
-export function registerDatasetVersionSource(fn: DatasetVersionSource): void {
-  source = fn;
+export interface DatasetChoice {
+  name: string;
+  latest_version: number;
 }
 
-export function datasetVersionSource(): DatasetVersionSource | null {
-  return source;
+export interface VersionChoice {
+  id: string;
+  dataset: string;
+  version: number;
+  kind: "file" | "directory";
+  file_name: string | null;
+  size: number;
+  row_count: number | null;
+  schema: { name: string; type: string }[] | null;
+  created_at: number;
 }
+
+const V1 = "/api/v1";
+const enc = encodeURIComponent;
+
+export const datasetSourceApi = {
+  listDatasets: () => request<{ datasets: DatasetChoice[] }>("GET", `${V1}/datasets?max_results=200`).then((r) => r.datasets),
+  listVersions: (name: string) => request<{ versions: VersionChoice[] }>("GET", `${V1}/datasets/${enc(name)}/versions?max_results=200`).then((r) => r.versions),
+  getVersion: (name: string, version: number | "latest") =>
+    request<{ version: VersionChoice }>("GET", `${V1}/datasets/${enc(name)}/versions/${version}`).then((r) => r.version),
+  /** A version id's dataset and number, from the lineage graph's description of it. */
+  describeVersionId: (id: string) =>
+    request<{ root: string; nodes: { id: string; data: { dataset?: string; version?: number; missing?: boolean } }[] }>(
+      "GET",
+      `${V1}/lineage?object=${enc(`dataset_version:${id}`)}&depth=1`,
+    ).then((g) => g.nodes.find((n) => n.id === g.root)?.data ?? {}),
+};
+
+/** "name@3" / "name@latest" as monitors may store a reference; null for anything else (a version id). */
+export function parseVersionRef(ref: string): { dataset: string; version: number | "latest" } | null {
+  const m = /^(.+)@(\d+|latest)$/.exec(ref);
+  if (!m) return null;
+  return { dataset: m[1], version: m[2] === "latest" ? "latest" : Number(m[2]) };
+}
+
+/** A monitor's reference version, however it is written, as the version it names. */
+export async function resolveVersionRef(ref: string): Promise<VersionChoice> {
+  const named = parseVersionRef(ref);
+  if (named) return datasetSourceApi.getVersion(named.dataset, named.version);
+  const d = await datasetSourceApi.describeVersionId(ref);
+  if (!d.dataset || !d.version) throw new Error(`The dataset version '${ref}' was not found.`);
+  return datasetSourceApi.getVersion(d.dataset, d.version);
+}
+
+/** Only single-file CSV or Parquet versions can be compared. */
+export function versionUsable(v: VersionChoice): string | null {
+  if (v.kind === "directory") return "is a directory";
+  if (!v.file_name || !/\.(csv|parquet)$/i.test(v.file_name)) return "is not a .csv or .parquet file";
+  return null;
+}
+
+/** The version's file as a RemoteTable, with this browser's API token for the worker's request. */
+export function versionTable(v: VersionChoice): RemoteTable {
+  const token = tokenStorage.get();
+  return {
+    kind: "remote",
+    url: `${V1}/datasets/${enc(v.dataset)}/versions/${v.version}/download`,
+    name: v.file_name ?? `${v.dataset}-v${v.version}.csv`,
+    size: v.size,
+    ...(token ? { headers: { Authorization: `Bearer ${token}` } } : {}),
+  };
+}
+
+export const versionLabel = (v: VersionChoice): string => `${v.dataset} v${v.version}${v.file_name ? ` · ${v.file_name}` : ""}`;

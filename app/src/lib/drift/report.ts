@@ -148,11 +148,15 @@ export interface MonitorReportInput {
   sample_size?: number;
 }
 
-/** Descriptors of one compared file: scalar facts only. */
+/** Descriptors of one compared file: scalar facts only (and the dataset version it was read from, if any). */
 export interface FileDescriptor {
   name: string;
   rows?: number;
   bytes?: number;
+  dataset?: string;
+  version?: number;
+  /** The dataset version's id. */
+  dataset_version?: string;
 }
 
 const finiteOrNull = (x: number | undefined): number | null => (x !== undefined && Number.isFinite(x) ? x : null);

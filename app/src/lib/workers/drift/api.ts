@@ -32,7 +32,7 @@ import {
   sortNumeric,
 } from "../../../../../worker/lib/drift/columnar";
 import { compareCategories } from "../../../../../worker/lib/drift/clean";
-import { readTable as readTableFile, type ReadProgress } from "../../drift/read-table";
+import { isRemoteTable, readRemoteTable, readTable as readTableFile, type ReadProgress, type RemoteTable } from "../../drift/read-table";
 import type { ColumnValues, Table } from "../../drift/table";
 
 export interface ColumnTask {
@@ -339,9 +339,12 @@ export function computeColumn(task: ColumnTask): ColumnOutcome {
   return base;
 }
 
-/** Read a CSV or Parquet file into columns. */
-export function readTable(file: Blob & { name?: string }, onProgress?: ReadProgress): Promise<Table> {
-  return readTableFile(file, onProgress);
+/** A table to read: a file the user picked, or a file served by Tern (a dataset version). */
+export type TableSource = (Blob & { name?: string }) | RemoteTable;
+
+/** Read a CSV or Parquet file into columns; a remote one is streamed from its URL into the parser. */
+export function readTable(source: TableSource, onProgress?: ReadProgress): Promise<Table> {
+  return isRemoteTable(source) ? readRemoteTable(source, onProgress) : readTableFile(source, onProgress);
 }
 
 export const driftApi = { computeColumn, readTable };
