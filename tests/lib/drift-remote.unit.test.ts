@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { readCsv, readRemoteColumnNames, readRemoteTable, type RemoteTable } from "../../app/src/lib/drift/read-table";
-import { parseVersionRef, versionUsable } from "../../app/src/lib/drift/dataset-source";
+import { parseVersionRef, versionUsable } from "../../app/src/lib/drift/dataset-versions";
 
 /** A fetch that serves these bytes in chunks of `chunk` bytes, recording the requests. */
 function servingFetch(bytes: Uint8Array, chunk: number, calls: { url: string; headers: Record<string, string> }[] = []): typeof fetch {

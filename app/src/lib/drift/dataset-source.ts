@@ -6,23 +6,9 @@
  */
 import { request, tokenStorage } from "../api/client";
 import type { RemoteTable } from "./read-table";
+import { parseVersionRef, versionUsable, type DatasetChoice, type VersionChoice } from "./dataset-versions";
 
-export interface DatasetChoice {
-  name: string;
-  latest_version: number;
-}
-
-export interface VersionChoice {
-  id: string;
-  dataset: string;
-  version: number;
-  kind: "file" | "directory";
-  file_name: string | null;
-  size: number;
-  row_count: number | null;
-  schema: { name: string; type: string }[] | null;
-  created_at: number;
-}
+export { parseVersionRef, versionLabel, versionUsable, type DatasetChoice, type VersionChoice } from "./dataset-versions";
 
 const V1 = "/api/v1";
 const enc = encodeURIComponent;
@@ -40,13 +26,6 @@ export const datasetSourceApi = {
     ).then((g) => g.nodes.find((n) => n.id === g.root)?.data ?? {}),
 };
 
-/** "name@3" / "name@latest" as monitors may store a reference; null for anything else (a version id). */
-export function parseVersionRef(ref: string): { dataset: string; version: number | "latest" } | null {
-  const m = /^(.+)@(\d+|latest)$/.exec(ref);
-  if (!m) return null;
-  return { dataset: m[1], version: m[2] === "latest" ? "latest" : Number(m[2]) };
-}
-
 /** A monitor's reference version, however it is written, as the version it names. */
 export async function resolveVersionRef(ref: string): Promise<VersionChoice> {
   const named = parseVersionRef(ref);
@@ -54,13 +33,6 @@ export async function resolveVersionRef(ref: string): Promise<VersionChoice> {
   const d = await datasetSourceApi.describeVersionId(ref);
   if (!d.dataset || !d.version) throw new Error(`The dataset version '${ref}' was not found.`);
   return datasetSourceApi.getVersion(d.dataset, d.version);
-}
-
-/** Only single-file CSV or Parquet versions can be compared. */
-export function versionUsable(v: VersionChoice): string | null {
-  if (v.kind === "directory") return "is a directory";
-  if (!v.file_name || !/\.(csv|parquet)$/i.test(v.file_name)) return "is not a .csv or .parquet file";
-  return null;
 }
 
 /** The version's file as a RemoteTable, with this browser's API token for the worker's request. */
@@ -74,5 +46,3 @@ export function versionTable(v: VersionChoice): RemoteTable {
     ...(token ? { headers: { Authorization: `Bearer ${token}` } } : {}),
   };
 }
-
-export const versionLabel = (v: VersionChoice): string => `${v.dataset} v${v.version}${v.file_name ? ` · ${v.file_name}` : ""}`;
