@@ -261,9 +261,11 @@ export class DriftReportState {
   }
 
   exportHtml(): string {
+    // A dataset version is named with its dataset and number, so the export says where the data came from.
+    const label = (d: FileDescriptor | undefined, fallback: string) => (!d ? fallback : d.dataset ? `${d.dataset} v${d.version} (${d.name})` : d.name);
     return reportHtml({
-      referenceName: this.reportFiles?.reference.name ?? "reference",
-      currentName: this.reportFiles?.current.name ?? "current",
+      referenceName: label(this.reportFiles?.reference, "reference"),
+      currentName: label(this.reportFiles?.current, "current"),
       generatedAt: new Date().toISOString(),
       outcomes: this.outcomes,
       driftShare: this.driftShare,
