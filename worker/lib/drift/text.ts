@@ -328,8 +328,8 @@ export function textDrift(reference: readonly string[], current: readonly string
   const spec = TEXT_STATTESTS[method];
   const threshold = options.threshold ?? spec.defaultThreshold;
   if (!Number.isFinite(threshold)) throw new DriftTestError("INVALID_THRESHOLD", `Threshold for ${method} must be a finite number.`);
-  if (method === "perc_text_content_drift" && !(threshold > 0 && threshold < 1)) {
-    throw new DriftTestError("INVALID_THRESHOLD", `Threshold for ${method} is a percentile level and must be within (0, 1).`);
+  if (method === "perc_text_content_drift" && !(threshold >= 0 && threshold <= 1)) {
+    throw new DriftTestError("INVALID_THRESHOLD", `Threshold for ${method} is a percentile level and must be within [0, 1].`);
   }
   const seed = options.seed ?? TEXT_DRIFT_SEED;
   const texts = [...reference, ...current];
