@@ -108,8 +108,12 @@ describe("computeColumn equals the pure module", () => {
     for (const task of plan.tasks) {
       const out = computeColumn(task);
       if (task.columnType === "text") {
-        expect(out.result).toBeUndefined();
-        expect(out.error?.code).toBe("UNSUPPORTED_METHOD");
+        // The domain classifier on the same cells as the pure module; text-length charts; extras refused.
+        const expected = columnDrift(cells(task.reference), cells(task.current), { columnType: "text", column: task.column });
+        expect(out.result).toMatchObject({ method: expected.method, score: expected.score, drifted: expected.drifted, scoreKind: "roc_auc" });
+        expect(out.text).toEqual(expected.text);
+        expect(out.charts?.kind).toBe("num");
+        expect(out.extra.map((e) => e.error?.code)).toEqual(["WRONG_COLUMN_TYPE", "WRONG_COLUMN_TYPE"]);
         continue;
       }
       const expected = columnDrift(cells(task.reference), cells(task.current), { columnType: task.columnType, method: task.method, threshold: task.threshold, column: task.column });

@@ -188,3 +188,110 @@ describe("tern drift", () => {
     expect(directory.stderr).toContain("is not a file");
   });
 });
+
+describe("tern drift overrides", () => {
+  const json = async (...args: string[]) => {
+    const run = await tern(file("ref.csv"), file("cur.csv"), "--json", ...args);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    return JSON.parse(run.stdout);
+  };
+  const byColumn = (report: { columns: { column: string }[] }) => Object.fromEntries(report.columns.map((c) => [c.column, c])) as Record<string, any>;
+
+  it("--method and --threshold per column equal driftReport with those settings", async () => {
+    const got = await json("--method", "shifted=psi", "--method", "colour=jensenshannon", "--threshold", "shifted=5", "--threshold", "stable=0.9");
+    const want = driftReport({ reference: ref, current: cur, settings: { shifted: { method: "psi", threshold: 5 }, colour: { method: "jensenshannon" }, stable: { threshold: 0.9 } } });
+    expect(got).toEqual(plain(want));
+    const cols = byColumn(got);
+    expect(cols.shifted).toMatchObject({ method: "psi", threshold: 5 });
+    expect(cols.colour).toMatchObject({ method: "jensenshannon", threshold: 0.1 });
+    expect(cols.stable).toMatchObject({ method: "ks", threshold: 0.9 });
+  });
+
+  it("--methods-all applies to every column whose type it supports; --method wins over it", async () => {
+    const got = byColumn(await json("--methods-all", "wasserstein", "--method", "stable=ks"));
+    expect(got.shifted.method).toBe("wasserstein");
+    expect(got.stable.method).toBe("ks");
+    // wasserstein is numeric-only: the categorical column keeps Evidently's default.
+    expect(got.colour.method).toBe("chisquare");
+    const both = byColumn(await json("--methods-all", "psi"));
+    expect([both.shifted.method, both.colour.method]).toEqual(["psi", "psi"]);
+  });
+
+  it("--drift-share decides the dataset verdict; --columns picks and orders the columns", async () => {
+    // One of four scored columns drifts: 0.25 >= 0.25 is dataset drift, 0.25 < 0.5 is not.
+    expect((await json("--drift-share", "0.25")).dataset).toMatchObject({ driftShare: 0.25, datasetDrift: true });
+    expect((await json()).dataset.datasetDrift).toBe(false);
+    const some = await json("--columns", "colour,shifted");
+    expect(some.columns.map((c: { column: string }) => c.column)).toEqual(["colour", "shifted"]);
+    expect(some.dataset).toMatchObject({ numberOfColumns: 2, numberOfDriftedColumns: 1, datasetDrift: true });
+    const table = await tern(file("ref.csv"), file("cur.csv"), "--columns", "shifted", "--drift-share", "1");
+    expect(table.stdout).toContain("Drift is detected for 100% of columns (1 of 1).");
+    expect(table.stdout).toContain("Dataset drift detected (drift share 1).");
+  });
+
+  it("--target and --prediction report model quality for reference and current", async () => {
+    const mk = (n: number, seed: number, noise: number) => {
+      const r = rng(seed);
+      const rows = ["x,label,guess,proba,y,yhat"];
+      for (let i = 0; i < n; i++) {
+        const x = r();
+        const label = x > 0.5 ? 1 : 0;
+        const flip = r() < noise;
+        const guess = flip ? 1 - label : label;
+        const proba = flip ? 1 - x : x;
+        const y = 3 * x;
+        rows.push(`${x},${label},${guess},${proba},${y},${y + (r() - 0.5) * noise}`);
+      }
+      return `${rows.join("\n")}\n`;
+    };
+    writeFileSync(file("model-ref.csv"), mk(300, 5, 0.05));
+    writeFileSync(file("model-cur.csv"), mk(300, 6, 0.3));
+    const run = async (...args: string[]) => {
+      const r = await tern(file("model-ref.csv"), file("model-cur.csv"), ...args);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      return r.stdout;
+    };
+    const cls = JSON.parse(await run("--json", "--target", "label", "--prediction", "guess")).performance;
+    expect(cls).toMatchObject({ task: "classification", target: "label", prediction: "guess" });
+    expect(cls.reference.classification.accuracy).toBeGreaterThan(0.9);
+    expect(cls.current.classification.accuracy).toBeLessThan(0.8);
+    expect(cls.current.classification.confusionMatrix).toHaveLength(2);
+    const probs = JSON.parse(await run("--json", "--target", "label", "--prediction", "proba")).performance;
+    expect(probs.reference.classification.rocAuc).toBeGreaterThan(0.9);
+    expect(probs.reference.classification.logLoss).toBeGreaterThan(0);
+    const reg = JSON.parse(await run("--json", "--target", "y", "--prediction", "yhat")).performance;
+    expect(reg.task).toBe("regression");
+    expect(reg.reference.regression.mae).toBeLessThan(reg.current.regression.mae);
+    const table = await run("--target", "y", "--prediction", "yhat");
+    expect(table).toMatch(/Model quality \(regression; target y, prediction yhat\):/);
+    expect(table).toMatch(/^MAE\s+\S+\s+\S+$/m);
+  });
+
+  it("exits with 2 and says why on a bad override", async () => {
+    const bad = async (args: string[], message: RegExp) => {
+      const run = await tern(file("ref.csv"), file("cur.csv"), ...args);
+      expect(run.code, args.join(" ")).toBe(2);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toMatch(message);
+    };
+    await bad(["--method", "shifted=nope"], /--method: unknown method 'nope'\. Methods: ks, chisquare/);
+    await bad(["--method", "shifted"], /--method takes COLUMN=VALUE, not 'shifted'/);
+    await bad(["--method", "nosuch=ks"], /--method: no column 'nosuch' in either file\. Columns in both: shifted, stable/);
+    await bad(["--method", "colour=ks"], /--method: ks \(K-S p_value\) applies to num columns; 'colour' is cat/);
+    await bad(["--method", "shifted=abs_text_content_drift"], /applies to text columns; 'shifted' is num/);
+    await bad(["--threshold", "shifted=abc"], /--threshold for 'shifted' must be a number, not 'abc'/);
+    await bad(["--threshold", "shifted=-1"], /--threshold: the threshold for 'shifted' must be a non-negative number/);
+    await bad(["--threshold", "shifted="], /--threshold takes COLUMN=VALUE/);
+    await bad(["--methods-all", "TVDX"], /--methods-all: unknown method 'TVDX'/);
+    await bad(["--methods-all", "perc_text_content_drift"], /applies to text columns and none of the compared columns is one/);
+    await bad(["--drift-share", "1.5"], /--drift-share must be a number within \[0, 1\], not 1\.5/);
+    await bad(["--drift-share", "half"], /--drift-share must be a number, not 'half'/);
+    await bad(["--columns", "shifted,ghost"], /--columns: no column 'ghost' in either file/);
+    await bad(["--columns", ","], /--columns names no column/);
+    await bad(["--target", "shifted"], /Model quality needs both --target and --prediction/);
+    await bad(["--target", "shifted", "--prediction", "ghost"], /--prediction: no column 'ghost'/);
+    await bad(["--task", "ranking"], /--task is classification or regression, not 'ranking'/);
+  });
+});

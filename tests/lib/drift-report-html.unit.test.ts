@@ -81,3 +81,24 @@ describe("reportHtml", () => {
     expect((detail.match(/<rect /g) ?? []).length).toBe(8);
   });
 });
+
+describe("text columns in the export", () => {
+  it("shows the classifier's verdict, the words of each side, typical rows and descriptors, all escaped", () => {
+    const refTexts = Array.from({ length: 120 }, (_, i) => `apple pear plum ${["kiwi", "lime", "fig"][i % 3]} row${i}`);
+    const curTexts = Array.from({ length: 120 }, (_, i) => `hammer <b>drill</b> saw ${["vise", "awl", "rasp"][i % 3]} row${i} ${EVIL}`);
+    const enc = (texts: string[]) => ({ storage: "category" as const, codes: Int32Array.from(texts.keys()), dictionary: texts });
+    const text = computeColumn({ column: "review", columnType: "text", reference: enc(refTexts), current: enc(curTexts) });
+    expect(text.result).toMatchObject({ method: "perc_text_content_drift", drifted: true });
+    const html = reportHtml({ referenceName: "r.csv", currentName: "c.csv", generatedAt: "2026-01-01T00:00:00Z", outcomes: [text], driftShare: 0.5 });
+    expect(html).toContain("Percentile text content drift");
+    expect(html).toContain('data-testid="text-detail"');
+    expect(html).toContain("Words typical of current");
+    expect(html).toMatch(/<ul class="drift-words current">.*<li>(hammer|drill|saw|vise|awl|rasp)<\/li>/s);
+    expect(html).toContain("Text length (characters)");
+    expect(html).toContain('data-descriptor="length"');
+    // Typical rows are user text: escaped, never markup.
+    expect(html).toContain("&lt;b&gt;drill&lt;/b&gt;");
+    expect(html).not.toContain("<b>drill</b>");
+    expect(html).not.toContain("<script>");
+  });
+});

@@ -77,8 +77,9 @@ describe("driftReport", () => {
     expect(r.columns[0].error?.message).toBe("Column 'a' is missing from the current dataset.");
     expect(r.columns[1].error?.code).toBe("EMPTY_COLUMN");
     expect(r.dataset).toBeNull();
+    // Single letters are no words for the text classifier.
     const text = driftReport({ reference: { t: ["a b", "c d", "e f"] }, current: { t: ["x y", "z w", "q r"] } });
-    expect(text.columns[0]).toMatchObject({ type: "text", method: "text", error: { code: "UNSUPPORTED_METHOD" } });
+    expect(text.columns[0]).toMatchObject({ type: "text", method: "text", error: { code: "EMPTY_VOCABULARY" } });
   });
 
   it("gives the same answer for Float64Array columns (NaN and ±Infinity as missing)", () => {
@@ -130,14 +131,15 @@ describe("allTests: every applicable test by Evidently's name", () => {
     const names = (col.tests ?? []).map((t) => t.method);
     expect(names).toEqual(applicableStattests("num"));
     for (const t of col.tests ?? []) {
-      expect(t.display_name).toBe(STATTESTS[t.method].displayName);
+      const spec = STATTESTS[t.method as StattestName];
+      expect(t.display_name).toBe(spec.displayName);
       expect(t.error).toBeUndefined();
-      if (STATTESTS[t.method].scoreKind === "p_value") {
+      if (spec.scoreKind === "p_value") {
         expect(t.p_value).toBe(t.score);
         expect(t.p_value).toBeGreaterThanOrEqual(0);
         expect(t.p_value).toBeLessThanOrEqual(1);
       }
-      expect(t.threshold).toBe(STATTESTS[t.method].defaultThreshold);
+      expect(t.threshold).toBe(spec.defaultThreshold);
     }
     // The listed ks entry is the column's own result.
     expect(col.tests?.[0].p_value).toBe(col.p_value);

@@ -5,11 +5,11 @@
  * million-row column cheap. Scores equal the array-based tests in stattests.ts (same binning, same
  * summation order); tests without a columnar form fall back to them. Runtime-free.
  */
-import { fillEmptyBins, MAX_VALUE_BINS_UNIQUES, sturgesEdgesFromRange } from "./binning";
+import { MAX_VALUE_BINS_UNIQUES, sturgesEdgesFromRange } from "./binning";
 import { unionKeys } from "./clean";
 import { ks2Sample } from "./kolmogorov";
 import { defaultStattest } from "./select";
-import { chiSquareSf, jensenShannonDistance, normalTwoSidedP, relEntr, runStattest, stattestResult } from "./stattests";
+import { chiSquareOfCounts, hellingerOfCounts, jensenShannonDistance, klOfBins, psiOfBins, runStattest, stattestResult, zOfCounts } from "./stattests";
 import {
   type CategoryValue,
   DriftTestError,
@@ -179,66 +179,6 @@ export function wassersteinSorted(u: Float64Array, v: Float64Array): number {
   return sum;
 }
 
-function normalise(p: readonly number[]): number[] {
-  let s = 0;
-  for (const x of p) s += x;
-  return p.map((x) => x / s);
-}
-
-
-function psiOf(bins: { reference: number[]; current: number[] }): number {
-  const r = fillEmptyBins(bins.reference);
-  const c = fillEmptyBins(bins.current);
-  let psi = 0;
-  for (let i = 0; i < r.length; i++) psi += (r[i] - c[i]) * Math.log(r[i] / c[i]);
-  return psi;
-}
-
-function klOf(bins: { reference: number[]; current: number[] }): number {
-  const p = normalise(fillEmptyBins(bins.reference));
-  const q = normalise(fillEmptyBins(bins.current));
-  let kl = 0;
-  for (let i = 0; i < p.length; i++) kl += relEntr(p[i], q[i]);
-  return kl;
-}
-
-function chiSquareCounts(ref: CategoryCounts, cur: CategoryCounts, threshold?: number): StattestResult {
-  const keys = unionKeys(ref.counts, cur.counts);
-  if (keys.length < 2) {
-    throw new DriftTestError("SINGLE_CATEGORY", "chisquare needs at least two categories across reference and current (zero degrees of freedom).");
-  }
-  const scale = cur.total / ref.total;
-  let x2 = 0;
-  for (const k of keys) {
-    const observed = cur.counts.get(k) ?? 0;
-    const expected = (ref.counts.get(k) ?? 0) * scale;
-    x2 += ((observed - expected) * (observed - expected)) / expected;
-  }
-  return stattestResult("chisquare", chiSquareSf(x2, keys.length - 1), threshold, { statistic: x2 });
-}
-
-function zCounts(ref: CategoryCounts, cur: CategoryCounts, threshold?: number): StattestResult {
-  if (ref.counts.size === 1 && cur.counts.size === 1 && ref.counts.keys().next().value === cur.counts.keys().next().value) {
-    return stattestResult("z", 1, threshold, { statistic: 0 });
-  }
-  const zeroKey = unionKeys(ref.counts, cur.counts)[0];
-  const nr = ref.total;
-  const nc = cur.total;
-  const p1 = (nr - (ref.counts.get(zeroKey) ?? 0)) / nr;
-  const p2 = (nc - (cur.counts.get(zeroKey) ?? 0)) / nc;
-  const pooled = (p1 * nr + p2 * nc) / (nr + nc);
-  const z = (p1 - p2) / Math.sqrt(pooled * (1 - pooled) * (1 / nr + 1 / nc));
-  return stattestResult("z", normalTwoSidedP(z), threshold, { statistic: z });
-}
-
-function hellingerCounts(ref: CategoryCounts, cur: CategoryCounts, threshold?: number): StattestResult {
-  let affinity = 0;
-  for (const k of unionKeys(ref.counts, cur.counts)) {
-    affinity += Math.sqrt(((ref.counts.get(k) ?? 0) / ref.total) * ((cur.counts.get(k) ?? 0) / cur.total));
-  }
-  return stattestResult("hellinger", Math.sqrt(1 - Math.min(1, Math.max(0, affinity))), threshold);
-}
-
 /** Expand counts back to cells, for tests that have no counts-based form. */
 function expand(c: CategoryCounts): CategoryValue[] {
   const out: CategoryValue[] = [];
@@ -270,17 +210,17 @@ export function numericStattest(method: StattestName, ref: SortedNumeric, cur: S
     case "wasserstein":
       return stattestResult("wasserstein", wassersteinSorted(ref.sorted, cur.sorted) / Math.max(ref.std, 0.001), threshold);
     case "psi":
-      return stattestResult("psi", psiOf(numericBins(ref, cur)), threshold);
+      return stattestResult("psi", psiOfBins(numericBins(ref, cur)), threshold);
     case "kl_div":
-      return stattestResult("kl_div", klOf(numericBins(ref, cur)), threshold);
+      return stattestResult("kl_div", klOfBins(numericBins(ref, cur)), threshold);
     case "jensenshannon": {
       const bins = numericBins(ref, cur);
       return stattestResult("jensenshannon", jensenShannonDistance(bins.reference, bins.current), threshold);
     }
     case "chisquare":
-      return chiSquareCounts(countSorted(ref.sorted), countSorted(cur.sorted), threshold);
+      return chiSquareOfCounts(countSorted(ref.sorted), countSorted(cur.sorted), threshold);
     case "z":
-      return zCounts(countSorted(ref.sorted), countSorted(cur.sorted), threshold);
+      return zOfCounts(countSorted(ref.sorted), countSorted(cur.sorted), threshold);
     default:
       return runStattest(method, Array.from(ref.sorted), Array.from(cur.sorted), "num", threshold);
   }
@@ -293,19 +233,19 @@ export function categoricalStattest(method: StattestName, ref: CategoryCounts, c
   }
   switch (method) {
     case "chisquare":
-      return chiSquareCounts(ref, cur, threshold);
+      return chiSquareOfCounts(ref, cur, threshold);
     case "z":
-      return zCounts(ref, cur, threshold);
+      return zOfCounts(ref, cur, threshold);
     case "psi":
-      return stattestResult("psi", psiOf(binnedPercentsCounts(ref, cur)), threshold);
+      return stattestResult("psi", psiOfBins(binnedPercentsCounts(ref, cur)), threshold);
     case "kl_div":
-      return stattestResult("kl_div", klOf(binnedPercentsCounts(ref, cur)), threshold);
+      return stattestResult("kl_div", klOfBins(binnedPercentsCounts(ref, cur)), threshold);
     case "jensenshannon": {
       const bins = binnedPercentsCounts(ref, cur);
       return stattestResult("jensenshannon", jensenShannonDistance(bins.reference, bins.current), threshold);
     }
     case "hellinger":
-      return hellingerCounts(ref, cur, threshold);
+      return stattestResult("hellinger", hellingerOfCounts(ref, cur), threshold);
     default:
       return runStattest(method, expand(ref), expand(cur), "cat", threshold);
   }

@@ -5,14 +5,24 @@
  * instead of a score and is left out of the dataset verdict; it never fails the other columns.
  * Columns may be plain arrays of parsed cells or Float64Arrays (transferable between threads).
  */
-import { type ColumnValues, columnDrift, type DatasetDriftResult, datasetDrift, DEFAULT_DRIFT_SHARE, inferColumnType, type TestOutcome } from "./select";
-import { type ColumnType, DriftTestError, STATTESTS, type StattestName } from "./types";
+import {
+  type ColumnValues,
+  columnDrift,
+  type DatasetDriftResult,
+  datasetDrift,
+  DEFAULT_DRIFT_SHARE,
+  inferColumnType,
+  methodDisplayName,
+  type TestOutcome,
+  type TextDriftDetails,
+} from "./select";
+import { type ColumnType, DriftTestError, type StattestName, type TextStattestName } from "./types";
 
 export interface ColumnSetting {
   /** Overrides the type inferred from the current data. */
   type?: ColumnType;
   /** Overrides Evidently's default choice. */
-  method?: StattestName;
+  method?: StattestName | TextStattestName;
   /** Overrides the method's default threshold. */
   threshold?: number;
 }
@@ -31,7 +41,7 @@ export interface DriftReportInput {
 
 /** One test in the all-tests listing, keyed as the JSON output names it. */
 export interface TestSummary {
-  method: StattestName;
+  method: StattestName | TextStattestName;
   display_name: string;
   score?: number;
   statistic?: number;
@@ -55,6 +65,8 @@ export interface ColumnSummary {
   current_rows?: number;
   error?: { code: string; message: string };
   tests?: TestSummary[];
+  /** Text columns: the classifier's cutoff, distinguishing words, typical rows and descriptor drift. */
+  text?: TextDriftDetails;
 }
 
 export interface DriftReportSummary {
@@ -101,6 +113,7 @@ export function columnSummary(
       reference_rows: r.referenceRows,
       current_rows: r.currentRows,
       ...(r.tests ? { tests: r.tests.map(toTestSummary) } : {}),
+      ...(r.text ? { text: r.text } : {}),
     };
   } catch (e) {
     if (!(e instanceof DriftTestError)) throw e;
@@ -109,7 +122,7 @@ export function columnSummary(
       column,
       type,
       method,
-      ...(setting.method ? { display_name: STATTESTS[setting.method].displayName } : {}),
+      ...(setting.method ? { display_name: methodDisplayName(setting.method) } : {}),
       drifted: false,
       error: { code: e.code, message: e.message },
     };

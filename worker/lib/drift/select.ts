@@ -5,6 +5,7 @@
  */
 import { cleanCategorical, cleanNumeric, countUnique, countUniqueUpTo, type Side } from "./clean";
 import { type ColumnData, runStattest } from "./stattests";
+import { cleanText, isTextStattest, TEXT_DESCRIPTORS, TEXT_STATTESTS, textDescriptors, textDrift, type TextDescriptorName, type TextDriftResult } from "./text";
 import {
   type CategoryValue,
   type ColumnType,
@@ -131,9 +132,14 @@ export function applicableStattests(columnType: ColumnType): StattestName[] {
   return (Object.keys(STATTESTS) as StattestName[]).filter((m) => STATTESTS[m].columnTypes.includes(columnType));
 }
 
+/** Evidently's display name of any method, tabular or text. */
+export function methodDisplayName(method: StattestName | TextStattestName): string {
+  return isTextStattest(method) ? TEXT_STATTESTS[method].displayName : STATTESTS[method].displayName;
+}
+
 /** One test's outcome in the all-tests listing: its numbers, or why it is undefined here. */
 export interface TestOutcome {
-  method: StattestName;
+  method: StattestName | TextStattestName;
   displayName: string;
   score?: number;
   statistic?: number;
@@ -146,11 +152,33 @@ export interface TestOutcome {
 export interface ColumnDriftOptions {
   columnType: ColumnType;
   /** A named test; the column-type check applies only then, as in Evidently. */
-  method?: StattestName;
+  method?: StattestName | TextStattestName;
   threshold?: number;
   column?: string;
   /** Also run every test applicable to the column type, each with its own default threshold. */
   allTests?: boolean;
+}
+
+/** A text descriptor's drift, tested with Evidently's default numeric choice; or why it could not be. */
+export interface DescriptorDrift {
+  descriptor: TextDescriptorName;
+  method?: string;
+  displayName?: string;
+  score?: number;
+  threshold?: number;
+  drifted?: boolean;
+  error?: { code: string; message: string };
+}
+
+/** What a text column's report shows besides the AUC. */
+export interface TextDriftDetails {
+  cutoff: number;
+  trainRows: number;
+  testRows: number;
+  vocabularySize: number;
+  words: TextDriftResult["words"];
+  examples: TextDriftResult["examples"];
+  descriptors: DescriptorDrift[];
 }
 
 export interface ColumnDriftResult extends StattestResult {
@@ -159,10 +187,11 @@ export interface ColumnDriftResult extends StattestResult {
   referenceRows: number;
   currentRows: number;
   tests?: TestOutcome[];
+  text?: TextDriftDetails;
 }
 
-function outcome(method: StattestName, run: () => StattestResult): TestOutcome {
-  const base = { method, displayName: STATTESTS[method].displayName };
+function outcome(method: StattestName | TextStattestName, run: () => StattestResult): TestOutcome {
+  const base = { method, displayName: methodDisplayName(method) };
   try {
     const r = run();
     return {
@@ -183,8 +212,9 @@ function outcome(method: StattestName, run: () => StattestResult): TestOutcome {
 export function columnDrift(reference: ColumnValues, current: ColumnValues, options: ColumnDriftOptions): ColumnDriftResult {
   const column = options.column ?? "column";
   const { columnType } = options;
-  if (columnType === "text") {
-    throw new DriftTestError("UNSUPPORTED_METHOD", `Text drift (a domain classifier) is not computed by these statistics; column '${column}'.`);
+  if (columnType === "text") return textColumnDrift(reference, current, options);
+  if (options.method && isTextStattest(options.method)) {
+    throw new DriftTestError("WRONG_COLUMN_TYPE", `${options.method} does not support ${columnType} column '${column}'.`);
   }
   const ref = cleanColumn(reference, columnType, "reference", column);
   const cur = cleanColumn(current, columnType, "current", column);
@@ -204,6 +234,60 @@ export function columnDrift(reference: ColumnValues, current: ColumnValues, opti
     const methods = applicableStattests(columnType);
     if (!methods.includes(method)) methods.unshift(method);
     out.tests = methods.map((m) => outcome(m, () => (m === method ? main : runStattest(m, ref, cur, columnType))));
+  }
+  return out;
+}
+
+const asCells = (values: ColumnValues): readonly RawValue[] => (values instanceof Float64Array ? Array.from(values) : values);
+
+function textResult(r: TextDriftResult): StattestResult {
+  return { method: r.method, displayName: r.displayName, scoreKind: "roc_auc", score: r.score, threshold: r.threshold, drifted: r.drifted };
+}
+
+/** Each text descriptor of both sides, tested as a numeric column with Evidently's default choice. */
+export function descriptorDrift(reference: readonly string[], current: readonly string[]): DescriptorDrift[] {
+  const ref = textDescriptors(reference);
+  const cur = textDescriptors(current);
+  return TEXT_DESCRIPTORS.map((descriptor) => {
+    try {
+      const r = columnDrift(ref[descriptor], cur[descriptor], { columnType: "num", column: descriptor });
+      return { descriptor, method: r.method, displayName: r.displayName, score: r.score, threshold: r.threshold, drifted: r.drifted };
+    } catch (e) {
+      if (!(e instanceof DriftTestError)) throw e;
+      return { descriptor, error: { code: e.code, message: e.message } };
+    }
+  });
+}
+
+/** A text column: the domain classifier (default by reference size), its words and examples, and the descriptors. */
+function textColumnDrift(reference: ColumnValues, current: ColumnValues, options: ColumnDriftOptions): ColumnDriftResult {
+  const column = options.column ?? "column";
+  if (options.method && !isTextStattest(options.method)) {
+    throw new DriftTestError("WRONG_COLUMN_TYPE", `${options.method} does not support text column '${column}'.`);
+  }
+  const ref = cleanText(asCells(reference), "reference", column);
+  const cur = cleanText(asCells(current), "current", column);
+  const method = options.method ?? (defaultStattest("text", 0, ref.length) as TextStattestName);
+  const r = textDrift(ref, cur, { method, threshold: options.threshold });
+  const out: ColumnDriftResult = {
+    ...textResult(r),
+    column,
+    columnType: "text",
+    referenceRows: ref.length,
+    currentRows: cur.length,
+    text: {
+      cutoff: r.cutoff,
+      trainRows: r.trainRows,
+      testRows: r.testRows,
+      vocabularySize: r.vocabularySize,
+      words: r.words,
+      examples: r.examples,
+      descriptors: descriptorDrift(ref, cur),
+    },
+  };
+  if (options.allTests) {
+    const methods = Object.keys(TEXT_STATTESTS) as TextStattestName[];
+    out.tests = methods.map((m) => outcome(m, () => (m === method ? textResult(r) : textResult(textDrift(ref, cur, { method: m })))));
   }
   return out;
 }

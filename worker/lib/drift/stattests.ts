@@ -52,17 +52,26 @@ export function chiSquareStattest(
   current: ArrayLike<CategoryValue>,
   threshold?: number,
 ): StattestResult {
-  const refCounts = countValues(reference);
-  const curCounts = countValues(current);
-  const keys = unionKeys(refCounts, curCounts);
+  return chiSquareOfCounts({ counts: countValues(reference), total: reference.length }, { counts: countValues(current), total: current.length }, threshold);
+}
+
+/** One side of a categorical column reduced to its value counts (what the count-based tests read). */
+export interface ValueCounts {
+  counts: ReadonlyMap<CategoryValue, number>;
+  total: number;
+}
+
+/** Pearson's chi-square on value counts (see chiSquareStattest); the array and columnar paths share it. */
+export function chiSquareOfCounts(ref: ValueCounts, cur: ValueCounts, threshold?: number): StattestResult {
+  const keys = unionKeys(ref.counts as Map<CategoryValue, number>, cur.counts as Map<CategoryValue, number>);
   if (keys.length < 2) {
     throw new DriftTestError("SINGLE_CATEGORY", "chisquare needs at least two categories across reference and current (zero degrees of freedom).");
   }
-  const scale = current.length / reference.length;
+  const scale = cur.total / ref.total;
   let x2 = 0;
   for (const k of keys) {
-    const observed = curCounts.get(k) ?? 0;
-    const expected = (refCounts.get(k) ?? 0) * scale;
+    const observed = cur.counts.get(k) ?? 0;
+    const expected = (ref.counts.get(k) ?? 0) * scale;
     x2 += ((observed - expected) * (observed - expected)) / expected;
   }
   return stattestResult("chisquare", chiSquareSf(x2, keys.length - 1), threshold, { statistic: x2 });
@@ -73,16 +82,19 @@ export function chiSquareStattest(
  * 2·(1 - Φ(|z|)), which cancels to 0 beyond |z| ≈ 8.3; this reports the same quantity accurately.
  */
 export function zStattest(reference: ArrayLike<CategoryValue>, current: ArrayLike<CategoryValue>, threshold?: number): StattestResult {
-  const refCounts = countValues(reference);
-  const curCounts = countValues(current);
-  if (refCounts.size === 1 && curCounts.size === 1 && refCounts.keys().next().value === curCounts.keys().next().value) {
+  return zOfCounts({ counts: countValues(reference), total: reference.length }, { counts: countValues(current), total: current.length }, threshold);
+}
+
+/** The two-proportion z-test on value counts (see zStattest). */
+export function zOfCounts(ref: ValueCounts, cur: ValueCounts, threshold?: number): StattestResult {
+  if (ref.counts.size === 1 && cur.counts.size === 1 && ref.counts.keys().next().value === cur.counts.keys().next().value) {
     return stattestResult("z", 1, threshold, { statistic: 0 });
   }
-  const zeroKey = unionKeys(refCounts, curCounts)[0];
-  const nr = reference.length;
-  const nc = current.length;
-  const p1 = (nr - (refCounts.get(zeroKey) ?? 0)) / nr;
-  const p2 = (nc - (curCounts.get(zeroKey) ?? 0)) / nc;
+  const zeroKey = unionKeys(ref.counts as Map<CategoryValue, number>, cur.counts as Map<CategoryValue, number>)[0];
+  const nr = ref.total;
+  const nc = cur.total;
+  const p1 = (nr - (ref.counts.get(zeroKey) ?? 0)) / nr;
+  const p2 = (nc - (cur.counts.get(zeroKey) ?? 0)) / nc;
   const pooled = (p1 * nr + p2 * nc) / (nr + nc);
   const z = (p1 - p2) / Math.sqrt(pooled * (1 - pooled) * (1 / nr + 1 / nc));
   return stattestResult("z", normalTwoSidedP(z), threshold, { statistic: z });
@@ -131,12 +143,31 @@ export function psiStattest(
   columnType: ColumnType,
   threshold?: number,
 ): StattestResult {
-  const bins = binnedPercents(reference, current, columnType);
+  return stattestResult("psi", psiOfBins(binnedPercents(reference, current, columnType)), threshold);
+}
+
+/** Evidently's bins on both sides, as shares of each side. */
+export interface BinnedPercents {
+  reference: number[];
+  current: number[];
+}
+
+/** PSI of binned shares, empty bins filled on each side (not renormalised). */
+export function psiOfBins(bins: BinnedPercents): number {
   const r = fillEmptyBins(bins.reference);
   const c = fillEmptyBins(bins.current);
   let psi = 0;
   for (let i = 0; i < r.length; i++) psi += (r[i] - c[i]) * Math.log(r[i] / c[i]);
-  return stattestResult("psi", psi, threshold);
+  return psi;
+}
+
+/** KL(reference ‖ current) of binned shares: empty bins filled, both renormalised. */
+export function klOfBins(bins: BinnedPercents): number {
+  const p = normalise(fillEmptyBins(bins.reference));
+  const q = normalise(fillEmptyBins(bins.current));
+  let kl = 0;
+  for (let i = 0; i < p.length; i++) kl += relEntr(p[i], q[i]);
+  return kl;
 }
 
 function normalise(p: readonly number[]): number[] {
@@ -159,12 +190,7 @@ export function klDivStattest(
   columnType: ColumnType,
   threshold?: number,
 ): StattestResult {
-  const bins = binnedPercents(reference, current, columnType);
-  const p = normalise(fillEmptyBins(bins.reference));
-  const q = normalise(fillEmptyBins(bins.current));
-  let kl = 0;
-  for (let i = 0; i < p.length; i++) kl += relEntr(p[i], q[i]);
-  return stattestResult("kl_div", kl, threshold);
+  return stattestResult("kl_div", klOfBins(binnedPercents(reference, current, columnType)), threshold);
 }
 
 /** Jensen–Shannon distance sqrt(JSD) in natural-log units; empty bins are not filled for this one. */
@@ -202,14 +228,11 @@ export function hellingerStattest(
   columnType: ColumnType,
   threshold?: number,
 ): StattestResult {
-  let affinity = 0;
   if (columnType === "cat") {
-    const refCounts = countValues(reference);
-    const curCounts = countValues(current);
-    for (const k of unionKeys(refCounts, curCounts)) {
-      affinity += Math.sqrt(((refCounts.get(k) ?? 0) / reference.length) * ((curCounts.get(k) ?? 0) / current.length));
-    }
-  } else {
+    return stattestResult("hellinger", hellingerOfCounts({ counts: countValues(reference), total: reference.length }, { counts: countValues(current), total: current.length }), threshold);
+  }
+  let affinity = 0;
+  {
     const ref = reference as ArrayLike<number>;
     const cur = current as ArrayLike<number>;
     const pooled = new Float64Array(ref.length + cur.length);
@@ -229,6 +252,15 @@ export function hellingerStattest(
   }
   const clipped = Math.min(1, Math.max(0, affinity));
   return stattestResult("hellinger", Math.sqrt(1 - clipped), threshold);
+}
+
+/** Categorical Hellinger distance from value counts: sqrt(1 - clip(Σ sqrt(p_ref p_cur), 0, 1)). */
+export function hellingerOfCounts(ref: ValueCounts, cur: ValueCounts): number {
+  let affinity = 0;
+  for (const k of unionKeys(ref.counts as Map<CategoryValue, number>, cur.counts as Map<CategoryValue, number>)) {
+    affinity += Math.sqrt(((ref.counts.get(k) ?? 0) / ref.total) * ((cur.counts.get(k) ?? 0) / cur.total));
+  }
+  return Math.sqrt(1 - Math.min(1, Math.max(0, affinity)));
 }
 
 /**

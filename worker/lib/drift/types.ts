@@ -131,9 +131,10 @@ export const STATTESTS: Readonly<Record<StattestName, StattestSpec>> = {
 };
 
 export interface StattestResult {
-  method: StattestName;
+  method: StattestName | TextStattestName;
   displayName: string;
-  scoreKind: "p_value" | "distance";
+  /** A text column's score is the domain classifier's ROC AUC (drift when above the cutoff). */
+  scoreKind: "p_value" | "distance" | "roc_auc";
   /** What Evidently reports as the drift score: the p-value for tests, the distance otherwise. */
   score: number;
   /** Present for p-value tests (equal to score). */
@@ -158,7 +159,8 @@ export type DriftErrorCode =
   | "INVALID_THRESHOLD"
   | "TOO_FEW_ROWS"
   | "CONSTANT_COLUMN"
-  | "TOO_MANY_CATEGORIES";
+  | "TOO_MANY_CATEGORIES"
+  | "EMPTY_VOCABULARY";
 
 /** Raised instead of returning a number when a test is undefined for its input. */
 export class DriftTestError extends Error {

@@ -168,9 +168,85 @@ function uniqueNames(header: string[]): string[] {
   });
 }
 
-/** CSV text or a File (streamed in chunks; papaparse reads Files with FileReader in a worker). */
-export function readCsv(input: string | Blob, onProgress?: ReadProgress): Promise<Table> {
-  const total = typeof input === "string" ? input.length : input.size;
+/**
+ * A web ReadableStream of bytes presented as the Node-style readable papaparse streams from: UTF-8
+ * decoded across chunk boundaries, 'data' per chunk, 'end', 'error', pause/resume. The byte count is
+ * reported as chunks arrive (for progress).
+ */
+function papaReadable(stream: ReadableStream<Uint8Array>, onBytes: (bytes: number) => void) {
+  const listeners: Record<string, ((arg?: unknown) => void)[]> = { data: [], end: [], error: [] };
+  const emit = (event: string, arg?: unknown) => {
+    for (const fn of [...(listeners[event] ?? [])]) fn(arg);
+  };
+  const reader = stream.getReader();
+  const decoder = new TextDecoder("utf-8");
+  let started = false;
+  let paused = false;
+  let pumping = false;
+  const pump = async () => {
+    if (pumping) return;
+    pumping = true;
+    try {
+      while (!paused) {
+        const { done, value } = await reader.read();
+        if (done) {
+          const tail = decoder.decode();
+          if (tail) emit("data", tail);
+          emit("end");
+          return;
+        }
+        onBytes(value.byteLength);
+        const text = decoder.decode(value, { stream: true });
+        if (text) emit("data", text);
+      }
+    } catch (err) {
+      emit("error", err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      pumping = false;
+    }
+  };
+  return {
+    readable: true,
+    read: () => null,
+    on(event: string, fn: (arg?: unknown) => void) {
+      (listeners[event] ??= []).push(fn);
+      // papaparse attaches its three listeners in one go; start reading after that.
+      if (!started) {
+        started = true;
+        queueMicrotask(() => void pump());
+      }
+    },
+    removeListener(event: string, fn: (arg?: unknown) => void) {
+      listeners[event] = (listeners[event] ?? []).filter((f) => f !== fn);
+    },
+    pause() {
+      paused = true;
+    },
+    resume() {
+      if (!paused) return;
+      paused = false;
+      void pump();
+    },
+  };
+}
+
+/** A CSV being streamed: its bytes and (when known) their total. */
+export interface CsvStream {
+  stream: ReadableStream<Uint8Array>;
+  size: number | null;
+}
+
+/** CSV text, a File (read in chunks; papaparse reads Files with FileReader in a worker) or a byte stream. */
+export function readCsv(input: string | Blob | CsvStream, onProgress?: ReadProgress): Promise<Table> {
+  const streamed = typeof input === "object" && "stream" in input && !(input instanceof Blob) ? (input as CsvStream) : null;
+  let bytesSeen = 0;
+  const source: unknown = streamed
+    ? papaReadable(streamed.stream, (n) => {
+        bytesSeen += n;
+        if (onProgress && streamed.size) onProgress(Math.min(1, bytesSeen / streamed.size));
+      })
+    : input;
+  const total = streamed ? 0 : typeof input === "string" ? input.length : (input as Blob).size;
   return new Promise((resolve, reject) => {
     let names: string[] | null = null;
     let builders: ColumnBuilder[] = [];
@@ -194,7 +270,7 @@ export function readCsv(input: string | Blob, onProgress?: ReadProgress): Promis
         rows++;
       }
     };
-    Papa.parse<string[]>(input as File, {
+    Papa.parse<string[]>(source as File, {
       header: false,
       skipEmptyLines: true,
       chunkSize: 4 * 1024 * 1024,
@@ -262,9 +338,71 @@ export async function readParquet(input: ArrayBuffer | Blob, onProgress?: ReadPr
   return { columns: names.map((name) => ({ name, data: (builders.get(name) as ColumnBuilder).finish() })), rows };
 }
 
+/** A data file served over HTTP (a Tern dataset version): where, under what name, and with which headers. */
+export interface RemoteTable {
+  kind: "remote";
+  url: string;
+  /** The file name; its extension picks the format. */
+  name: string;
+  size: number | null;
+  headers?: Record<string, string>;
+}
+
+export const isRemoteTable = (x: unknown): x is RemoteTable => typeof x === "object" && x !== null && (x as RemoteTable).kind === "remote";
+
+/** The API's error message from a failed download, or the HTTP status. */
+async function downloadError(res: Response, name: string): Promise<Error> {
+  let detail = `HTTP ${res.status}`;
+  try {
+    const body = (await res.json()) as { error?: { message?: string } };
+    if (body.error?.message) detail = body.error.message;
+  } catch {
+    // Not the API's JSON error: the status says enough.
+  }
+  return new Error(`Could not download ${name}: ${detail}`);
+}
+
+/**
+ * Stream a remote file straight into the parser: a CSV is parsed chunk by chunk as the bytes arrive;
+ * a Parquet file (which needs its footer first) is gathered in memory, then read. Nothing is uploaded.
+ */
+export async function readRemoteTable(remote: RemoteTable, onProgress?: ReadProgress, fetcher: typeof fetch = fetch): Promise<Table> {
+  const res = await fetcher(remote.url, { headers: remote.headers ?? {} });
+  if (!res.ok || !res.body) throw await downloadError(res, remote.name);
+  const announced = Number(res.headers.get("content-length"));
+  const size = Number.isFinite(announced) && announced > 0 ? announced : remote.size;
+  if (formatOf(remote.name) === "csv") return readCsv({ stream: res.body, size }, onProgress);
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let seen = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    seen += value.byteLength;
+    if (onProgress && size) onProgress(Math.min(0.5, (0.5 * seen) / size));
+  }
+  const bytes = new Uint8Array(seen);
+  let at = 0;
+  for (const p of parts) {
+    bytes.set(p, at);
+    at += p.byteLength;
+  }
+  return readParquet(bytes.buffer, onProgress ? (f) => onProgress(0.5 + f / 2) : undefined);
+}
+
 /** Read a data file by its name's extension (.parquet, else CSV). */
 export function readTable(file: Blob & { name?: string }, onProgress?: ReadProgress): Promise<Table> {
   return formatOf(file.name ?? "") === "parquet" ? readParquet(file, onProgress) : readCsv(file, onProgress);
+}
+
+/** A remote CSV's column names from its first 256 KiB, fetched as a byte range. */
+export async function readRemoteColumnNames(remote: RemoteTable, fetcher: typeof fetch = fetch): Promise<string[]> {
+  if (formatOf(remote.name) === "parquet") return [];
+  const res = await fetcher(remote.url, { headers: { ...(remote.headers ?? {}), Range: "bytes=0-262143" } });
+  if (!res.ok) throw await downloadError(res, remote.name);
+  const parsed = Papa.parse<string[]>(await res.text(), { preview: 1, header: false });
+  return uniqueNames(parsed.data[0] ?? []);
 }
 
 /** Column names only, cheaply: a CSV's first line, or a Parquet file's footer. */

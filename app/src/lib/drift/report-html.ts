@@ -6,6 +6,7 @@
  */
 import { detailSvg, escapeHtml, sparklineSvg } from "./charts-svg";
 import { formatScore, sortOutcomes, summarize, summaryTitle } from "./report";
+import { TEXT_DETAIL_CSS, textDetailHtml } from "./text-html";
 import type { ColumnOutcome } from "../workers/drift/api";
 
 export interface ReportHtmlInput {
@@ -33,7 +34,7 @@ th{background:#f9fafb;font-weight:600}
 .error{color:#b45309}
 details{margin:6px 0;border:1px solid #e5e7eb;border-radius:8px;padding:6px 10px}
 summary{cursor:pointer;font-weight:600}
-`;
+${TEXT_DETAIL_CSS}`;
 
 function row(o: ColumnOutcome): string {
   const name = escapeHtml(o.column);
@@ -47,9 +48,11 @@ function row(o: ColumnOutcome): string {
 }
 
 function detail(o: ColumnOutcome): string {
-  if (!o.charts) return "";
+  if (!o.charts && !o.text) return "";
   const verdict = o.result ? `${o.result.displayName}: ${formatScore(o.result.score)} (${o.result.drifted ? "drift detected" : "no drift"})` : `error: ${o.error?.message ?? ""}`;
-  return `<details><summary>${escapeHtml(o.column)} — ${escapeHtml(verdict)}</summary>${detailSvg(o.charts)}<p class="meta">${o.referenceRows} reference and ${o.currentRows} current values after removing missing ones.</p></details>`;
+  const chart = o.charts ? `${o.text ? `<p class="meta">Text length (characters) of each row.</p>` : ""}${detailSvg(o.charts)}` : "";
+  const text = o.text ? textDetailHtml(o.text, o.result?.method) : "";
+  return `<details${o.text ? ' class="text-column"' : ""}><summary>${escapeHtml(o.column)} — ${escapeHtml(verdict)}</summary>${chart}${text}<p class="meta">${o.referenceRows} reference and ${o.currentRows} current values after removing missing ones.</p></details>`;
 }
 
 export function reportHtml(input: ReportHtmlInput): string {

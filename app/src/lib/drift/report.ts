@@ -3,12 +3,12 @@
  * verdict over the columns that have a score (summarize), and the summary a monitor stores (scores
  * and decisions only, never rows). Pure; the page, the HTML export and the tests share it.
  */
-import { type ColumnType, datasetDrift, DEFAULT_DRIFT_SHARE, type StattestName } from "../../../../worker/lib/drift";
+import { type ColumnType, datasetDrift, DEFAULT_DRIFT_SHARE, type StattestName, type TextStattestName } from "../../../../worker/lib/drift";
 import type { ColumnOutcome, ColumnTask } from "../workers/drift/api";
 import { inferTableColumnType, type Table } from "./table";
 
 export interface ColumnSetting {
-  method?: StattestName;
+  method?: StattestName | TextStattestName;
   threshold?: number;
 }
 
@@ -148,11 +148,15 @@ export interface MonitorReportInput {
   sample_size?: number;
 }
 
-/** Descriptors of one compared file: scalar facts only. */
+/** Descriptors of one compared file: scalar facts only (and the dataset version it was read from, if any). */
 export interface FileDescriptor {
   name: string;
   rows?: number;
   bytes?: number;
+  dataset?: string;
+  version?: number;
+  /** The dataset version's id. */
+  dataset_version?: string;
 }
 
 const finiteOrNull = (x: number | undefined): number | null => (x !== undefined && Number.isFinite(x) ? x : null);

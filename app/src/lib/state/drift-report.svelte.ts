@@ -3,26 +3,42 @@
  * progress, and the per-column outcomes. The work itself happens in the drift worker pool; this
  * class only orchestrates it and keeps what the page shows.
  */
-import { DEFAULT_DRIFT_SHARE, STATTESTS, type StattestName } from "../../../../worker/lib/drift";
-import { readColumnNames } from "$lib/drift/read-table";
+import { DEFAULT_DRIFT_SHARE, STATTESTS, TEXT_STATTESTS, type StattestName, type TextStattestName } from "../../../../worker/lib/drift";
+import { readColumnNames, readRemoteColumnNames } from "$lib/drift/read-table";
+import { datasetSourceApi, resolveVersionRef, versionTable, versionUsable, type DatasetChoice, type VersionChoice } from "$lib/drift/dataset-source";
 import { monitoringApi, saveMonitorReport } from "$lib/api/monitoring";
 import { monitorReportBody, planReport, sortOutcomes, summarize, type ColumnSetting, type FileDescriptor, type ReportSummary } from "$lib/drift/report";
 import { reportHtml } from "$lib/drift/report-html";
-import type { ColumnOutcome } from "$lib/workers/drift/api";
+import type { ColumnOutcome, TableSource } from "$lib/workers/drift/api";
 import { DriftCancelledError, DriftPool } from "$lib/workers/drift/client";
 
 export type RunPhase = "idle" | "reading" | "computing" | "done" | "cancelled" | "error";
 
-export const METHOD_CHOICES = Object.values(STATTESTS).map((s) => ({ value: s.name, label: `${s.name} — ${s.displayName}` }));
+export const METHOD_CHOICES = [...Object.values(STATTESTS), ...Object.values(TEXT_STATTESTS)].map((s) => ({ value: s.name, label: `${s.name} — ${s.displayName}` }));
 
 export interface ColumnSettingInput {
-  method: StattestName | "";
+  method: StattestName | TextStattestName | "";
   threshold: string;
+}
+
+export type Side = "reference" | "current";
+
+/** Where one side's data comes from: a local file, or a Tern dataset version streamed into the workers. */
+export interface SideSource {
+  mode: "file" | "dataset";
+  dataset: string;
+  version: VersionChoice | null;
 }
 
 export class DriftReportState {
   reference = $state<File | null>(null);
   current = $state<File | null>(null);
+  sources = $state<Record<Side, SideSource>>({ reference: { mode: "file", dataset: "", version: null }, current: { mode: "file", dataset: "", version: null } });
+  /** Datasets that can be picked, and the versions of each one loaded so far. */
+  datasets = $state<DatasetChoice[]>([]);
+  versions = $state<Record<string, VersionChoice[]>>({});
+  /** The monitor the page was opened from, if any. */
+  fromMonitor = $state<{ id: string; name: string } | null>(null);
   /** Columns named in the headers of the picked files, for the settings table. */
   columnNames = $state<string[]>([]);
   settings = $state<Record<string, ColumnSettingInput>>({});
@@ -45,6 +61,7 @@ export class DriftReportState {
   readonly sorted = $derived(sortOutcomes(this.outcomes));
   readonly summary = $derived<ReportSummary | null>(this.outcomes.length ? summarize(this.outcomes, this.driftShare) : null);
   readonly running = $derived(this.phase === "reading" || this.phase === "computing");
+  readonly ready = $derived(this.source("reference") !== null && this.source("current") !== null);
 
   private pool: DriftPool | null = null;
   private runId = 0;
@@ -54,19 +71,106 @@ export class DriftReportState {
     return this.pool;
   }
 
-  async pick(side: "reference" | "current", file: File | null): Promise<void> {
+  /** What a side will be read from, or null when nothing usable is picked. */
+  source(side: Side): TableSource | null {
+    const s = this.sources[side];
+    if (s.mode === "file") return this[side];
+    return s.version && !versionUsable(s.version) ? versionTable(s.version) : null;
+  }
+
+  async pick(side: Side, file: File | null): Promise<void> {
     this[side] = file;
+    await this.refreshColumnNames();
+  }
+
+  /** Column names for the settings table: file headers, a version's schema, or a remote CSV's first line. */
+  private async refreshColumnNames(): Promise<void> {
     const names = new Set<string>();
-    for (const f of [this.reference, this.current]) {
-      if (!f) continue;
+    for (const side of ["reference", "current"] as const) {
+      const s = this.sources[side];
       try {
-        for (const n of await readColumnNames(f)) names.add(n);
+        if (s.mode === "file") {
+          const f = this[side];
+          if (f) for (const n of await readColumnNames(f)) names.add(n);
+        } else if (s.version && !versionUsable(s.version)) {
+          const fromSchema = s.version.schema?.map((f) => f.name) ?? [];
+          for (const n of fromSchema.length ? fromSchema : await readRemoteColumnNames(versionTable(s.version))) names.add(n);
+        }
       } catch {
         // The full read reports unreadable files; the settings table just stays shorter.
       }
     }
     this.columnNames = [...names];
     for (const n of this.columnNames) this.settings[n] ??= { method: "", threshold: "" };
+  }
+
+  setMode(side: Side, mode: "file" | "dataset"): void {
+    this.sources[side].mode = mode;
+    if (mode === "dataset" && this.datasets.length === 0) void this.loadDatasets();
+    void this.refreshColumnNames();
+  }
+
+  async loadDatasets(): Promise<void> {
+    try {
+      this.datasets = await datasetSourceApi.listDatasets();
+    } catch (err) {
+      this.error = `Could not list datasets: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+
+  /** Pick a dataset for a side; its newest usable version is selected. */
+  async pickDataset(side: Side, name: string): Promise<void> {
+    this.sources[side].dataset = name;
+    this.sources[side].version = null;
+    if (!name) return;
+    try {
+      const versions = (this.versions[name] ??= await datasetSourceApi.listVersions(name));
+      if (this.sources[side].dataset === name) this.sources[side].version = versions.find((v) => !versionUsable(v)) ?? versions[0] ?? null;
+    } catch (err) {
+      this.error = `Could not list the versions of ${name}: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    await this.refreshColumnNames();
+  }
+
+  async pickVersion(side: Side, id: string): Promise<void> {
+    const s = this.sources[side];
+    s.version = (this.versions[s.dataset] ?? []).find((v) => v.id === id) ?? null;
+    await this.refreshColumnNames();
+  }
+
+  /** Put a version on a side, loading its dataset's versions for the picker. */
+  private async useVersion(side: Side, v: VersionChoice): Promise<void> {
+    if (this.datasets.length === 0) await this.loadDatasets();
+    this.versions[v.dataset] ??= await datasetSourceApi.listVersions(v.dataset);
+    this.sources[side] = { mode: "dataset", dataset: v.dataset, version: (this.versions[v.dataset] ?? []).find((x) => x.id === v.id) ?? v };
+  }
+
+  /**
+   * Opened from a monitor: its reference version preselected as the reference, the newest version of
+   * its current-data dataset (if it has one) as the current data, its column settings and drift share
+   * applied, and the summary saved to it.
+   */
+  async openMonitor(id: string): Promise<void> {
+    try {
+      const m = await monitoringApi.getMonitor(id);
+      this.fromMonitor = { id: m.id, name: m.name };
+      this.saveTarget = m.id;
+      this.driftShare = m.drift_share;
+      if (m.reference_dataset_version) await this.useVersion("reference", await resolveVersionRef(m.reference_dataset_version));
+      if (m.current_dataset) {
+        try {
+          await this.useVersion("current", await datasetSourceApi.getVersion(m.current_dataset, "latest"));
+        } catch {
+          // No version yet: the user picks the current data.
+        }
+      }
+      await this.refreshColumnNames();
+      for (const [column, setting] of Object.entries(m.column_settings.columns ?? {})) {
+        this.settings[column] = { method: (setting.method ?? "") as ColumnSettingInput["method"], threshold: setting.threshold !== undefined ? String(setting.threshold) : "" };
+      }
+    } catch (err) {
+      this.error = `Could not load the monitor's reference: ${err instanceof Error ? err.message : String(err)}`;
+    }
   }
 
   /** The overrides that are actually set, validated. */
@@ -85,8 +189,21 @@ export class DriftReportState {
     return out;
   }
 
+  /** What the saved summary records about a side: the file, or the dataset version it was read from. */
+  private describe(side: Side, rows: number): FileDescriptor {
+    const s = this.sources[side];
+    if (s.mode === "dataset" && s.version) {
+      const v = s.version;
+      return { name: v.file_name ?? `${v.dataset} v${v.version}`, rows, bytes: v.size, dataset: v.dataset, version: v.version, dataset_version: v.id };
+    }
+    const f = this[side] as File;
+    return { name: f.name, rows, bytes: f.size };
+  }
+
   async run(): Promise<void> {
-    if (!this.reference || !this.current || this.running) return;
+    const refSource = this.source("reference");
+    const curSource = this.source("current");
+    if (!refSource || !curSource || this.running) return;
     const settings = this.columnSettings();
     if (typeof settings === "string") {
       this.error = settings;
@@ -104,10 +221,8 @@ export class DriftReportState {
     this.phase = "reading";
     this.progress = 0;
     const pool = this.getPool();
-    const refFile = this.reference;
-    const curFile = this.current;
     try {
-      const [ref, cur] = await pool.readTables(this.reference, this.current, (p) => {
+      const [ref, cur] = await pool.readTables(refSource, curSource, (p) => {
         if (id === this.runId) this.progress = p.fraction;
       });
       const plan = planReport(ref, cur, { columns: settings });
@@ -122,10 +237,7 @@ export class DriftReportState {
       });
       if (id !== this.runId) return;
       this.outcomes = [...computed, ...plan.unmatched];
-      this.reportFiles = {
-        reference: { name: refFile.name, rows: ref.rows, bytes: refFile.size },
-        current: { name: curFile.name, rows: cur.rows, bytes: curFile.size },
-      };
+      this.reportFiles = { reference: this.describe("reference", ref.rows), current: this.describe("current", cur.rows) };
       this.saveMessage = null;
       this.phase = "done";
       this.elapsedMs = performance.now() - started;
@@ -149,9 +261,11 @@ export class DriftReportState {
   }
 
   exportHtml(): string {
+    // A dataset version is named with its dataset and number, so the export says where the data came from.
+    const label = (d: FileDescriptor | undefined, fallback: string) => (!d ? fallback : d.dataset ? `${d.dataset} v${d.version} (${d.name})` : d.name);
     return reportHtml({
-      referenceName: this.reportFiles?.reference.name ?? "reference",
-      currentName: this.reportFiles?.current.name ?? "current",
+      referenceName: label(this.reportFiles?.reference, "reference"),
+      currentName: label(this.reportFiles?.current, "current"),
       generatedAt: new Date().toISOString(),
       outcomes: this.outcomes,
       driftShare: this.driftShare,

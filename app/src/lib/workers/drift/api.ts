@@ -6,13 +6,19 @@
  */
 import {
   type CategoryValue,
+  columnDrift,
   type ColumnType,
   type DriftErrorCode,
   DriftTestError,
   isDrift,
+  isTextStattest,
+  type RawValue,
   STATTESTS,
   type StattestName,
   type StattestResult,
+  textDescriptors,
+  type TextDriftDetails,
+  type TextStattestName,
 } from "../../../../../worker/lib/drift";
 import {
   type CategoryCounts,
@@ -26,7 +32,7 @@ import {
   sortNumeric,
 } from "../../../../../worker/lib/drift/columnar";
 import { compareCategories } from "../../../../../worker/lib/drift/clean";
-import { readTable as readTableFile, type ReadProgress } from "../../drift/read-table";
+import { isRemoteTable, readRemoteTable, readTable as readTableFile, type ReadProgress, type RemoteTable } from "../../drift/read-table";
 import type { ColumnValues, Table } from "../../drift/table";
 
 export interface ColumnTask {
@@ -35,8 +41,8 @@ export interface ColumnTask {
   columnType: ColumnType;
   reference: ColumnValues;
   current: ColumnValues;
-  /** Override of the default method. */
-  method?: StattestName;
+  /** Override of the default method (the text methods for a text column). */
+  method?: StattestName | TextStattestName;
   threshold?: number;
   /** Further tests to run on the same column (reported beside the main one). */
   extraMethods?: StattestName[];
@@ -48,9 +54,9 @@ export interface DriftError {
 }
 
 export interface TestOutcome {
-  method: StattestName;
+  method: StattestName | TextStattestName;
   displayName: string;
-  scoreKind: "p_value" | "distance";
+  scoreKind: "p_value" | "distance" | "roc_auc";
   score: number;
   statistic?: number;
   threshold: number;
@@ -90,7 +96,10 @@ export interface ColumnOutcome {
   /** Non-missing, finite cells on each side. */
   referenceRows: number;
   currentRows: number;
+  /** Numeric charts; for a text column they show the text length of each row. */
   charts?: ColumnCharts;
+  /** Text columns: the classifier's cutoff, distinguishing words, typical rows, descriptor drift. */
+  text?: TextDriftDetails;
   /** Milliseconds: cleaning/sorting, the main test, the charts. */
   timings: { prepare: number; main: number; charts: number };
 }
@@ -122,9 +131,6 @@ type Reduced = { type: "num"; ref: SortedNumeric; cur: SortedNumeric } | { type:
 
 function reduce(task: ColumnTask): Reduced {
   const { column } = task;
-  if (task.columnType === "text") {
-    throw new DriftTestError("UNSUPPORTED_METHOD", `Column '${column}' is text (most values distinct); text drift needs a trained classifier and is not computed here.`);
-  }
   if (task.columnType === "num") {
     for (const [side, data] of [["reference", task.reference], ["current", task.current]] as const) {
       if (data.storage !== "number") {
@@ -143,7 +149,8 @@ function reduce(task: ColumnTask): Reduced {
   return { type: "cat", ref: counts(task.reference, "reference"), cur: counts(task.current, "current") };
 }
 
-function runTest(reduced: Reduced, method: StattestName, threshold: number | undefined, column: string): StattestResult {
+function runTest(reduced: Reduced, method: StattestName | TextStattestName, threshold: number | undefined, column: string): StattestResult {
+  if (isTextStattest(method)) throw new DriftTestError("WRONG_COLUMN_TYPE", `${method} does not support ${reduced.type} column '${column}'.`);
   if (reduced.type === "num") return numericStattest(method, reduced.ref, reduced.cur, threshold);
   if (!STATTESTS[method].columnTypes.includes("cat")) {
     throw new DriftTestError("WRONG_COLUMN_TYPE", `${method} does not support cat column '${column}'.`);
@@ -232,8 +239,49 @@ function categoryCharts(ref: CategoryCounts, cur: CategoryCounts): ColumnCharts 
   };
 }
 
+/** A column's cells as the pure module takes them (text columns are not reduced: the classifier reads every row). */
+function cells(data: ColumnValues): RawValue[] {
+  if (data.storage === "number") return Array.from(data.values, (v) => (Number.isNaN(v) ? null : v));
+  return Array.from(data.codes, (c) => (c < 0 ? null : data.dictionary[c]));
+}
+
+/** A text column: the domain classifier and descriptors from the pure module; text-length charts. */
+function computeTextColumn(task: ColumnTask): ColumnOutcome {
+  const timings = { prepare: 0, main: 0, charts: 0 };
+  const base: ColumnOutcome = { column: task.column, columnType: "text", extra: [], referenceRows: 0, currentRows: 0, timings };
+  let t = now();
+  const ref = cells(task.reference);
+  const cur = cells(task.current);
+  timings.prepare = now() - t;
+  t = now();
+  try {
+    const r = columnDrift(ref, cur, { columnType: "text", method: task.method, threshold: task.threshold, column: task.column });
+    base.result = outcome(r);
+    base.text = r.text;
+    base.referenceRows = r.referenceRows;
+    base.currentRows = r.currentRows;
+  } catch (err) {
+    base.error = asError(err);
+  }
+  timings.main = now() - t;
+  for (const method of task.extraMethods ?? []) {
+    base.extra.push({ method, error: { code: "WRONG_COLUMN_TYPE", message: `${method} does not support text column '${task.column}'.` }, ms: 0 });
+  }
+  t = now();
+  const lengths = (values: RawValue[]) => {
+    const present = values.filter((v) => v !== null && v !== undefined).map((v) => String(v));
+    return Float64Array.from(textDescriptors(present).length).sort();
+  };
+  const refLengths = lengths(ref);
+  const curLengths = lengths(cur);
+  if (refLengths.length && curLengths.length) base.charts = numericCharts(refLengths, curLengths);
+  timings.charts = now() - t;
+  return base;
+}
+
 /** One column's drift report: main test, extra tests, chart data, or a clear error. Never a made-up number. */
 export function computeColumn(task: ColumnTask): ColumnOutcome {
+  if (task.columnType === "text") return computeTextColumn(task);
   const timings = { prepare: 0, main: 0, charts: 0 };
   const base: ColumnOutcome = { column: task.column, columnType: task.columnType, extra: [], referenceRows: 0, currentRows: 0, timings };
   let t = now();
@@ -250,8 +298,8 @@ export function computeColumn(task: ColumnTask): ColumnOutcome {
 
   // A test named twice (the default also listed as an extra) runs once: the score does not depend
   // on the threshold, only the decision does.
-  const memo = new Map<StattestName, StattestResult | DriftError>();
-  const test = (method: StattestName, threshold?: number): StattestResult => {
+  const memo = new Map<StattestName | TextStattestName, StattestResult | DriftError>();
+  const test = (method: StattestName | TextStattestName, threshold?: number): StattestResult => {
     let r = memo.get(method);
     if (!r) {
       try {
@@ -264,7 +312,7 @@ export function computeColumn(task: ColumnTask): ColumnOutcome {
     if (!("score" in r)) throw new DriftTestError(r.code as DriftErrorCode, r.message);
     if (threshold === undefined) return r;
     if (!Number.isFinite(threshold)) throw new DriftTestError("INVALID_THRESHOLD", `Threshold for ${method} must be a finite number.`);
-    return { ...r, threshold, drifted: isDrift(STATTESTS[method], r.score, threshold) };
+    return { ...r, threshold, drifted: isDrift(STATTESTS[method as StattestName], r.score, threshold) };
   };
 
   t = now();
@@ -291,9 +339,12 @@ export function computeColumn(task: ColumnTask): ColumnOutcome {
   return base;
 }
 
-/** Read a CSV or Parquet file into columns. */
-export function readTable(file: Blob & { name?: string }, onProgress?: ReadProgress): Promise<Table> {
-  return readTableFile(file, onProgress);
+/** A table to read: a file the user picked, or a file served by Tern (a dataset version). */
+export type TableSource = (Blob & { name?: string }) | RemoteTable;
+
+/** Read a CSV or Parquet file into columns; a remote one is streamed from its URL into the parser. */
+export function readTable(source: TableSource, onProgress?: ReadProgress): Promise<Table> {
+  return isRemoteTable(source) ? readRemoteTable(source, onProgress) : readTableFile(source, onProgress);
 }
 
 export const driftApi = { computeColumn, readTable };

@@ -7,7 +7,7 @@
  */
 import * as Comlink from "comlink";
 import { columnBuffers, type Table } from "../../drift/table";
-import type { ColumnOutcome, ColumnTask } from "./api";
+import type { ColumnOutcome, ColumnTask, TableSource } from "./api";
 import type { DriftWorker } from "./worker";
 
 export class DriftCancelledError extends Error {
@@ -67,10 +67,14 @@ export class DriftPool {
     return Promise.race([call, this.cancelled.promise]);
   }
 
-  /** Read the reference and current files in two workers at once; progress is by bytes of both. */
-  async readTables(reference: File, current: File, onProgress?: (p: PoolProgress) => void): Promise<[Table, Table]> {
+  /**
+   * Read the reference and current tables in two workers at once; progress is by bytes of both. A
+   * remote source (a Tern dataset version) is fetched by the worker itself and parsed as it streams.
+   */
+  async readTables(reference: TableSource, current: TableSource, onProgress?: (p: PoolProgress) => void): Promise<[Table, Table]> {
     const slots = this.ensure();
-    const total = reference.size + current.size || 1;
+    const sizeOf = (s: TableSource) => (s instanceof Blob ? s.size : (s.size ?? 0));
+    const total = sizeOf(reference) + sizeOf(current) || 1;
     const seen = [0, 0];
     const report = (i: number, size: number) =>
       Comlink.proxy((fraction: number) => {
@@ -78,7 +82,9 @@ export class DriftPool {
         onProgress?.({ phase: "reading", fraction: Math.min(1, (seen[0] + seen[1]) / total) });
       });
     const second = slots[1 % slots.length];
-    return this.guard(Promise.all([slots[0].remote.readTable(reference, report(0, reference.size)), second.remote.readTable(current, report(1, current.size))]));
+    return this.guard(
+      Promise.all([slots[0].remote.readTable(reference, report(0, sizeOf(reference))), second.remote.readTable(current, report(1, sizeOf(current)))]),
+    );
   }
 
   /**

@@ -5,14 +5,14 @@
 import * as Comlink from "comlink";
 import { columnBuffers, type Table } from "../../drift/table";
 import type { ReadProgress } from "../../drift/read-table";
-import { computeColumn, readTable, type ColumnOutcome, type ColumnTask } from "./api";
+import { computeColumn, readTable, type ColumnOutcome, type ColumnTask, type TableSource } from "./api";
 
 const exposed = {
   computeColumn(task: ColumnTask): ColumnOutcome {
     return computeColumn(task);
   },
-  async readTable(file: File, onProgress?: ReadProgress): Promise<Table> {
-    const table = await readTable(file, onProgress);
+  async readTable(source: TableSource, onProgress?: ReadProgress): Promise<Table> {
+    const table = await readTable(source, onProgress);
     return Comlink.transfer(table, table.columns.flatMap((c) => columnBuffers(c.data)));
   },
 };
