@@ -22,7 +22,7 @@ const MiB = 1024 * 1024;
 const MIN_PART_SIZE = 5 * MiB;
 const DEFAULT_PART_SIZE = 16 * MiB;
 const MISSING_BATCH = 5000;
-const SMALL_UPLOADS_AT_ONCE = 8;
+const SMALL_UPLOADS_AT_ONCE = 16;
 const PARTS_AT_ONCE = 4;
 const DOWNLOADS_AT_ONCE = 8;
 /** Larger tabular files are committed without a profile rather than read whole into memory. */
@@ -260,9 +260,16 @@ export async function addCommand(target, opts) {
   cache.keepOnly(listed.map((f) => f.abs));
   await cache.save();
 
+  // When the latest version already holds exactly this content, every blob of it is on the server:
+  // nothing to ask, upload or commit (this is what makes re-adding unchanged data take seconds).
+  const manifest = kind === "directory" ? await (await manifestLib()).manifestHash(files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }))) : null;
+  const rootSha = manifest ? manifest.sha256 : files[0].sha256;
+  const latest = await latestVersion(api, dataset);
+  const unchanged = latest !== null && latest.sha256 === rootSha && latest.kind === kind && (kind === "directory" || latest.file_name === files[0].path);
+
   const unique = new Map();
   for (const f of files) if (!unique.has(f.sha256)) unique.set(f.sha256, f);
-  const missing = await missingOf(api, [...unique.keys()]);
+  const missing = unchanged ? new Set() : await missingOf(api, [...unique.keys()]);
   const toUpload = [...unique.values()].filter((f) => missing.has(f.sha256));
   const uploadBytes = toUpload.reduce((a, f) => a + f.size, 0);
   const threshold = partSize();
@@ -282,26 +289,29 @@ export async function addCommand(target, opts) {
     upBar.stop();
   }
 
-  await ensureDataset(api, dataset);
-  const body = { message: opts.message ?? "", skip_if_unchanged: true, ...gitInfo(kind === "directory" ? abs : dirname(abs)) };
-  if (previous && previous.dataset === dataset) body.parent_version = previous.version;
-  if (kind === "file") {
-    const f = files[0];
-    body.sha256 = f.sha256;
-    body.file_name = f.path;
-    const latest = await latestVersion(api, dataset);
-    const unchanged = latest && latest.sha256 === f.sha256 && latest.file_name === f.path;
-    if (!unchanged && f.size <= MAX_PROFILE_BYTES) {
-      const core = await loadTypeScript(here, "data-core.ts", "tern data");
-      const profile = await core.profileBytes(f.path, new Uint8Array(await readFile(f.abs)));
-      if (profile) body.profile = profile;
+  let v = latest;
+  let created = false;
+  if (!unchanged) {
+    await ensureDataset(api, dataset);
+    const body = { message: opts.message ?? "", skip_if_unchanged: true, ...gitInfo(kind === "directory" ? abs : dirname(abs)) };
+    if (previous && previous.dataset === dataset) body.parent_version = previous.version;
+    if (kind === "file") {
+      const f = files[0];
+      body.sha256 = f.sha256;
+      body.file_name = f.path;
+      if (f.size <= MAX_PROFILE_BYTES) {
+        const core = await loadTypeScript(here, "data-core.ts", "tern data");
+        const profile = await core.profileBytes(f.path, new Uint8Array(await readFile(f.abs)));
+        if (profile) body.profile = profile;
+      }
+    } else {
+      body.manifest = manifest.entries;
     }
-  } else {
-    body.manifest = files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
+    const { json } = await api.call("POST", `/datasets/${encodeURIComponent(dataset)}/versions`, { json: body });
+    v = json.version;
+    created = json.created;
   }
-  const { json } = await api.call("POST", `/datasets/${encodeURIComponent(dataset)}/versions`, { json: body });
-  const v = json.version;
-  if (kind === "directory") await rememberManifest(v.sha256, body.manifest.slice().sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)));
+  if (manifest) await rememberManifest(manifest.sha256, manifest.entries);
 
   const pointer = { dataset, version: v.version, kind, sha256: v.sha256, size: v.size, files: v.file_count, ...(kind === "file" ? { md5: files[0].md5 } : {}) };
   await writeFile(pointerPath, formatPointer(pointer));
@@ -314,7 +324,7 @@ export async function addCommand(target, opts) {
   const totalBytes = files.reduce((a, f) => a + f.size, 0);
   say(opts, `${relative(process.cwd(), abs) || "."}: ${files.length} file(s), ${formatBytes(totalBytes)}; hashed ${read}, ${files.length - read} unchanged since hashed before (cache)`);
   say(opts, `uploaded ${toUpload.length} file(s) (${formatBytes(uploadBytes)}); ${unique.size - toUpload.length} already stored`);
-  say(opts, json.created ? `${dataset} version ${v.version} committed` : `${dataset} version ${v.version} unchanged (same content as the latest version)`);
+  say(opts, created ? `${dataset} version ${v.version} committed` : `${dataset} version ${v.version} unchanged (same content as the latest version)`);
   say(opts, `wrote ${relative(process.cwd(), pointerPath)}${edited.changed ? ` and added /${basename(abs)} to ${relative(process.cwd(), ignoreFile)}` : ""} (${seconds.toFixed(1)} s)`);
 }
 
