@@ -1,7 +1,16 @@
 // The HTTP client the `tern` commands share: JSON calls to /api/v1 with the bearer token, errors that
 // carry the API's own message and code, and retries of idempotent requests on network failures and 5xx
-// (uploads of content-addressed blobs and parts may be sent again safely).
+// (uploads of content-addressed blobs and parts may be sent again safely). Uses undici directly for its
+// timeouts (see dispatcher).
+import { Agent, fetch } from "undici";
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Completing a multipart upload re-reads and hashes the whole file on the server before it answers,
+ * which for gigabytes can outlast fetch's default 300 s wait for response headers; so waits are long.
+ */
+const dispatcher = new Agent({ headersTimeout: 60 * 60 * 1000, bodyTimeout: 10 * 60 * 1000, connections: 32 });
 
 /** A failed call: `status` is the HTTP status (0 when the server could not be reached). */
 export class TernApiError extends Error {
@@ -35,7 +44,7 @@ export class TernApi {
     const qs = query ? `?${new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined && v !== null))}` : "";
     const target = `${this.url}/api/v1${path}${qs}`;
     try {
-      return await fetch(target, { method, headers: this.headers(headers), body, signal, ...(body && typeof body.getReader === "function" ? { duplex: "half" } : {}) });
+      return await fetch(target, { method, headers: this.headers(headers), body, signal, dispatcher, ...(body && typeof body.getReader === "function" ? { duplex: "half" } : {}) });
     } catch (err) {
       throw new TernApiError(`cannot reach Tern at ${this.url}: ${err.cause?.code ?? err.cause?.message ?? err.message}`, 0);
     }

@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { lstat, mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TernApi, TernApiError, explain } from "./api.mjs";
@@ -230,7 +230,7 @@ export async function addCommand(target, opts) {
   const abs = resolve(target);
   let st;
   try {
-    st = await lstat(abs);
+    st = await stat(abs);
   } catch {
     throw new UsageError(`${target} does not exist`);
   }
@@ -245,12 +245,10 @@ export async function addCommand(target, opts) {
   const started = Date.now();
 
   const listed = kind === "file" ? [{ path: basename(abs).normalize("NFC"), abs }] : await walk(abs);
-  if (kind === "directory") {
-    const { pathProblem } = await manifestLib();
-    for (const f of listed) {
-      const problem = pathProblem(f.path);
-      if (problem) throw new UsageError(`cannot version ${join(target, f.path)}: ${problem}`);
-    }
+  const { pathProblem } = await manifestLib();
+  for (const f of listed) {
+    const problem = pathProblem(f.path);
+    if (problem) throw new UsageError(`cannot version ${kind === "directory" ? join(target, f.path) : target}: ${problem}`);
   }
   const sizes = await pool(listed, 32, async (f) => Number((await stat(f.abs)).size));
   const cache = await HashCache.open(cacheDir(), abs);
@@ -397,6 +395,7 @@ async function download(api, p, e, bar) {
     res = await api.stream(path, { query, range: have > 0 ? `bytes=${have}-` : undefined });
     if (have > 0 && res.status !== 206) have = 0; // the range was not honoured: start over
   }
+  if (!res && have === 0) await writeFile(partial, ""); // an empty file: nothing to download
   if (have > 0) {
     const fh = await open(partial, "r");
     try {
@@ -486,7 +485,11 @@ export async function statusCommand(args, opts) {
     if (st && p.kind === "file" && st.isFile()) {
       local = [{ ...(await localDigest(target, cache)), path: basename(target) }];
     } else if (st && p.kind === "directory" && st.isDirectory()) {
-      const { files } = await hashAll(await walk(target), cache);
+      const listed = await walk(target);
+      const sizes = await pool(listed, 32, async (f) => Number((await stat(f.abs)).size));
+      const bar = byteBar(showProgress(opts.quiet || opts.json), "hashing", sizes.reduce((a, b) => a + b, 0), listed.length);
+      const { files } = await hashAll(listed, cache, { onBytes: (n) => bar.add(n), onFile: () => bar.file() });
+      bar.stop();
       local = files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
     } else if (st) {
       local = [{ path: basename(target), sha256: "", size: -1 }];

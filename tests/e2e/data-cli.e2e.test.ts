@@ -286,6 +286,19 @@ describe("tern data", () => {
     const d = JSON.parse(json.stdout);
     expect(d.row_count).toEqual({ before: 3, after: 4, delta: 1 });
     expect(d.columns.find((c: any) => c.name === "d")).toMatchObject({ change: "added", type_after: "integer" });
+
+    // One file more in the directory: only it is uploaded; the new version diffs by files.
+    writeFileSync(join(project, "data", "images", "train", "0003.txt"), "fish");
+    const grow = await tern(["data", "add", "data/images"], project);
+    expect(grow.code, grow.stderr).toBe(0);
+    expect(grow.stdout).toContain("hashed 1, 4 unchanged");
+    expect(grow.stdout).toContain("uploaded 1 file(s) (4 B); 4 already stored");
+    expect(grow.stdout).toContain(`${images} version 2 committed`);
+    const dirDiff = await tern(["data", "diff", `${images}@1`, `${images}@2`], project);
+    expect(dirDiff.code, dirDiff.stderr).toBe(0);
+    expect(dirDiff.stdout).toContain("file count: 4 -> 5 (+1)");
+    expect(dirDiff.stdout).toContain("files: 1 added, 0 removed, 0 changed, 4 unchanged");
+    expect(dirDiff.stdout).toContain("  + train/0003.txt (4 B)");
   }, 120_000);
 
   it("fails clearly on bad input and server errors", async () => {
