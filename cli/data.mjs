@@ -163,12 +163,31 @@ async function uploadLarge(api, f, opts, bar) {
   } finally {
     await fh.close();
   }
-  try {
-    await api.call("POST", `/blobs/uploads/${upload.upload_id}/complete`);
-  } catch (err) {
-    // A refused assembly (the file changed since it was hashed) drops the upload on the server too.
-    if (err instanceof TernApiError && err.status < 500) await rm(stateFile, { force: true });
-    throw err;
+  await completeUpload(api, upload.upload_id, f.sha256, stateFile);
+}
+
+/**
+ * Completes an upload. A refused assembly (the file changed since it was hashed) drops the upload on
+ * the server too. A lost answer (network, 5xx) is ambiguous: the assembly may have finished, so the
+ * store is asked whether it now holds the content before the upload is completed again.
+ */
+async function completeUpload(api, uploadId, sha256, stateFile) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await api.call("POST", `/blobs/uploads/${uploadId}/complete`);
+      break;
+    } catch (err) {
+      if (err instanceof TernApiError && err.status > 0 && err.status < 500) {
+        if (err.status !== 404 || (await missingOf(api, [sha256])).has(sha256)) {
+          await rm(stateFile, { force: true });
+          throw err;
+        }
+        break; // an earlier attempt completed it
+      }
+      if (attempt >= 4) throw err;
+      await new Promise((r) => setTimeout(r, 1000 * 2 ** attempt));
+      if (!(await missingOf(api, [sha256])).has(sha256)) break;
+    }
   }
   await rm(stateFile, { force: true });
 }
