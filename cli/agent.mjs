@@ -1,12 +1,14 @@
 // `tern agent --queue NAME`: a pull agent for pipeline tasks of kind `agent`. It claims tasks from a
-// Tern over HTTP (TERN_URL, TERN_TOKEN) with a lease, runs each command in a shell, streams its stdout
-// and stderr back in chunks, renews the lease with heartbeats (stopping the command when Tern says the
-// attempt no longer counts), and reports the exit status and, if the command wrote JSON to the file
-// named by $TERN_OUTPUT_FILE, that JSON as the task's output.
+// Tern over HTTP (server and token from --url/--token, TERN_URL/TERN_TOKEN or `tern login`) with a
+// lease, runs each command in a shell, streams its stdout and stderr back in chunks, renews the lease
+// with heartbeats (stopping the command when Tern says the attempt no longer counts), and reports the
+// exit status and, if the command wrote JSON to the file named by $TERN_OUTPUT_FILE, that JSON as the
+// task's output.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { serverFor } from "./config.mjs";
 
 const LOG_FLUSH_MS = 1000;
 const LOG_CHUNK_BYTES = 256 * 1024;
@@ -172,18 +174,19 @@ export function registerAgent(program) {
     .command("agent")
     .description("Run pipeline tasks of kind `agent` from a queue on this machine")
     .requiredOption("-q, --queue <name>", "the queue to take tasks from")
-    .option("--url <url>", "Tern's address (or TERN_URL)", process.env.TERN_URL ?? "http://127.0.0.1:8787")
-    .option("--token <token>", "an API token with write scope (or TERN_TOKEN)", process.env.TERN_TOKEN)
+    .option("--url <url>", "Tern's address (else TERN_URL, else `tern login`'s, else http://127.0.0.1:8787)")
+    .option("--token <token>", "an API token with write scope (else TERN_TOKEN, else `tern login`'s)")
     .option("--agent-id <id>", "how this agent is named in Tern", `${hostname()}-${process.pid}`)
     .option("--poll <seconds>", "how often to ask for work when the queue is empty", positiveNumber("--poll"), 1)
     .option("--lease <seconds>", "lease length; heartbeats renew it every quarter of it", positiveNumber("--lease"), 60)
     .option("--max-tasks <n>", "exit after running this many tasks", positiveNumber("--max-tasks"))
     .action(async (opts) => {
       try {
+        const server = serverFor(opts);
         await runAgent({
           queue: opts.queue,
-          url: opts.url,
-          token: opts.token,
+          url: server.url,
+          token: server.token,
           agentId: opts.agentId,
           pollSeconds: opts.poll,
           leaseSeconds: Math.round(opts.lease),

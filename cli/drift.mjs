@@ -7,34 +7,17 @@
 // report was computed (drift or not), 2 on bad input (missing or unreadable file, no common column,
 // an override that names an unknown method or column, or a value that is not a valid number).
 import { readFileSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadTypeScript } from "./bundle.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const EXIT_BAD_INPUT = 2;
 
 class BadInput extends Error {}
 
-/** The drift core as an ES module: bundled (dependencies included) and imported from a data: URL. */
-async function loadCore() {
-  let build;
-  try {
-    ({ build } = await import("esbuild"));
-  } catch {
-    throw new Error("tern drift compiles its TypeScript with esbuild, a dev dependency: run `npm install` in the repository first.");
-  }
-  const out = await build({
-    entryPoints: [join(here, "drift-core.ts")],
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    write: false,
-    logLevel: "error",
-  });
-  const code = out.outputFiles[0].text;
-  return import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`);
-}
+/** The drift core as an ES module, bundled with its dependencies. */
+const loadCore = () => loadTypeScript(here, "drift-core.ts", "tern drift");
 
 function readInput(path, side) {
   let stat;
