@@ -101,7 +101,7 @@ export function layoutLineage(root: string, nodes: readonly LineageNode[], edges
     const p = g.node(n.id);
     return { node: n, x: p.x - NODE_WIDTH / 2, y: p.y - NODE_HEIGHT / 2, width: NODE_WIDTH, height: NODE_HEIGHT, href: nodeHref(n), root: n.id === root };
   });
-  const placedEdges = edges.map((e, i) => ({ edge: e, points: (g.edge({ v: e.from, w: e.to, name: `${e.kind}:${i}` })?.points ?? []).map((p) => ({ x: p.x, y: p.y })) }));
+  const placedEdges = edges.map((e, i) => ({ edge: e, points: (g.edge({ v: e.from, w: e.to, name: `${e.kind}:${i}` })?.points ?? []).map((p: { x: number; y: number }) => ({ x: p.x, y: p.y })) }));
   const label = g.graph();
   return { nodes: placed, edges: placedEdges, width: label.width ?? 0, height: label.height ?? 0 };
 }
