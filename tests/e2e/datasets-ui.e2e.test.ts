@@ -62,6 +62,9 @@ function transactions(version: 1 | 2, rows: number): string {
   return lines.join("\n") + "\n";
 }
 
+/** Polls until the value matches: pages load asynchronously, slowly on a busy machine. */
+const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 30_000, interval: 100 });
+
 const sha256 = (bytes: Buffer | string) => createHash("sha256").update(bytes).digest("hex");
 
 /** The "New dataset"/"New version" dialog: pick, commit, and wait for both bars at 100 %. */
@@ -159,7 +162,7 @@ describe("the datasets UI", () => {
     const dialog = await uploadThroughDialog("New version", { file: join(dir, "v2", "transactions.csv") }, { message: "new channel column, Denmark" });
     await dialog.getByRole("button", { name: "Close" }).click();
     const rows = page.getByTestId("versions-table").locator("tbody tr");
-    await expect.poll(() => rows.count()).toBe(2);
+    await eventually(() => rows.count()).toBe(2);
     expect(await rows.first().getAttribute("data-version")).toBe("2");
     expect(await rows.first().textContent()).toContain("new channel column, Denmark");
 
@@ -196,7 +199,7 @@ describe("the datasets UI", () => {
     await page.getByRole("dialog").getByRole("link", { name: "Open v1" }).click();
     await page.waitForURL(`${baseUrl}/datasets/${FOLDER_DATASET}/versions/1`);
     const files = page.getByTestId("files-table").locator("tbody tr");
-    await expect.poll(() => files.count()).toBe(4);
+    await eventually(() => files.count()).toBe(4);
     expect(await files.evaluateAll((rs) => rs.map((r) => r.getAttribute("data-path")))).toEqual(["labels.csv", "test/c.bin", "train/a.bin", "train/b.bin"]);
     const preview = page.getByTestId("preview-table");
     await preview.waitFor();
@@ -246,8 +249,13 @@ describe("the datasets UI", () => {
 
   it("draws the lineage graph from a dataset version through a run to a model version, with working links", async () => {
     const experimentId = (await api("POST", "/api/2.0/mlflow/experiments/create", { name: `datasets-ui-${suffix}` })).experiment_id;
-    const run = (await api("POST", "/api/2.0/mlflow/runs/create", { experiment_id: experimentId, run_name: "train-fraud", start_time: Date.now() })).run.info;
+    const newRun = async (name: string) => (await api("POST", "/api/2.0/mlflow/runs/create", { experiment_id: experimentId, run_name: name, start_time: Date.now() })).run.info;
+    // The training run read v1 (training) and v2 (validation) and produced a model version; an evaluation run read v1.
+    const run = await newRun("train-fraud");
+    const evaluation = await newRun("evaluate-fraud");
     await api("POST", `/api/v1/runs/${run.run_id}/dataset-inputs`, { dataset: DATASET, version: 1, context: "training" });
+    await api("POST", `/api/v1/runs/${run.run_id}/dataset-inputs`, { dataset: DATASET, version: 2, context: "validation" });
+    await api("POST", `/api/v1/runs/${evaluation.run_id}/dataset-inputs`, { dataset: DATASET, version: 1, context: "evaluation" });
     await api("POST", "/api/2.0/mlflow/registered-models/create", { name: MODEL });
     await api("POST", "/api/2.0/mlflow/model-versions/create", { name: MODEL, source: `runs:/${run.run_id}/model`, run_id: run.run_id });
     const { version } = await api("GET", `/api/v1/datasets/${DATASET}/versions/1`);
@@ -258,36 +266,44 @@ describe("the datasets UI", () => {
     const graph = page.getByTestId("lineage-graph");
     await graph.waitFor();
     const nodes = graph.locator("g[data-node-id]");
-    await expect.poll(() => nodes.count()).toBe(3);
-    expect((await nodes.evaluateAll((gs) => gs.map((g) => g.getAttribute("data-node-kind")))).sort()).toEqual(["dataset_version", "model_version", "run"]);
+    // Downstream of v1: both runs and the model version (v2 is upstream of the training run, not downstream of v1).
+    await eventually(() => nodes.count()).toBe(4);
+    expect((await nodes.evaluateAll((gs) => gs.map((g) => g.getAttribute("data-node-kind")))).sort()).toEqual(["dataset_version", "model_version", "run", "run"]);
     expect(await graph.locator(`g[data-node-id="dataset_version:${version.id}"]`).getAttribute("data-root")).toBe("true");
-    expect(await graph.locator("g[data-edge-kind]").evaluateAll((gs) => gs.map((g) => g.getAttribute("data-edge-kind")).sort())).toEqual(["input", "produced"]);
+    expect(await graph.locator("g[data-edge-kind]").evaluateAll((gs) => gs.map((g) => g.getAttribute("data-edge-kind")).sort())).toEqual(["input", "input", "produced"]);
     await noOverlap(graph);
     // Data flows left to right.
-    const x = async (kind: string) => Number(await graph.locator(`g[data-node-kind="${kind}"]`).getAttribute("data-x"));
-    expect(await x("dataset_version")).toBeLessThan(await x("run"));
-    expect(await x("run")).toBeLessThan(await x("model_version"));
-    if (SCREENSHOTS) await page.screenshot({ path: join(docsImages, "lineage.png") });
+    const x = async (id: string) => Number(await graph.locator(`g[data-node-id="${id}"]`).getAttribute("data-x"));
+    expect(await x(`dataset_version:${version.id}`)).toBeLessThan(await x(`run:${run.run_id}`));
+    expect(await x(`run:${run.run_id}`)).toBeLessThan(await x(`model_version:${MODEL}/1`));
 
-    // Downstream depth 1 stops at the run.
+    // Downstream depth 1 stops at the runs.
     await page.getByLabel("Downstream").selectOption("1");
-    await expect.poll(() => nodes.count()).toBe(2);
+    await eventually(() => nodes.count()).toBe(3);
     await page.getByLabel("Downstream").selectOption("3");
-    await expect.poll(() => nodes.count()).toBe(3);
+    await eventually(() => nodes.count()).toBe(4);
 
-    await graph.getByRole("link", { name: /^Run train-fraud/ }).click();
-    await page.waitForURL(`${baseUrl}/experiments/${experimentId}/runs/${run.run_id}`);
-    await page.goBack();
     await graph.getByRole("link", { name: new RegExp(`^Model version ${MODEL} v1`) }).click();
     await page.waitForURL(`${baseUrl}/models/${MODEL}/versions/1`);
+    await page.goBack();
+    await graph.getByRole("link", { name: /^Run train-fraud/ }).click();
+    await page.waitForURL(`${baseUrl}/experiments/${experimentId}/runs/${run.run_id}`);
 
-    // The same graph seen from the run.
-    await page.goto(`${baseUrl}/lineage?kind=run&id=${run.run_id}`);
-    await expect.poll(() => nodes.count()).toBe(3);
+    // From the training run (its page links to its lineage): both versions upstream, the model version
+    // downstream; the evaluation run is a sibling, not shown.
+    await page.getByRole("link", { name: "Lineage", exact: true }).click();
+    await page.waitForURL(`${baseUrl}/lineage?kind=run&id=${run.run_id}`);
+    await eventually(() => nodes.count()).toBe(4);
+    expect(await nodes.evaluateAll((gs) => gs.map((g) => g.getAttribute("data-node-id")).sort())).toEqual(
+      [`dataset_version:${version.id}`, `dataset_version:${(await api("GET", `/api/v1/datasets/${DATASET}/versions/2`)).version.id}`, `model_version:${MODEL}/1`, `run:${run.run_id}`].sort(),
+    );
+    await noOverlap(graph);
+    if (SCREENSHOTS) await page.getByTestId("lineage").screenshot({ path: join(docsImages, "lineage.png") });
     await graph.getByRole("link", { name: `Dataset version ${DATASET} v1` }).click();
     await page.waitForURL(`${baseUrl}/datasets/${DATASET}/versions/1`);
     if (SCREENSHOTS) {
       await page.getByTestId("preview-table").waitFor();
+      await page.getByTestId("lineage-graph").waitFor();
       await page.screenshot({ path: join(docsImages, "dataset-version.png"), fullPage: true });
     }
     expect(pageErrors).toEqual([]);
@@ -300,7 +316,7 @@ describe("the datasets UI", () => {
     expect(await row.getByTestId("latest-version").textContent()).toContain("v3");
     expect(await row.getByTestId("rows").textContent()).toBe("500,000");
     await page.getByLabel("Search datasets").fill(`images-${suffix}`);
-    await expect.poll(() => page.getByTestId("datasets-table").locator("tbody tr[data-dataset]").count()).toBe(1);
+    await eventually(() => page.getByTestId("datasets-table").locator("tbody tr[data-dataset]").count()).toBe(1);
     expect(await page.getByTestId("datasets-table").locator("tbody tr[data-dataset]").getAttribute("data-dataset")).toBe(FOLDER_DATASET);
   });
 
@@ -312,13 +328,13 @@ describe("the datasets UI", () => {
     await dialog.getByLabel("Description").fill("Labelled product photos");
     await dialog.getByLabel("Tags").fill(`team=vision\nsuffix=${suffix}`);
     await dialog.getByRole("button", { name: "Save" }).click();
-    await expect.poll(() => page.getByTestId("dataset-description").textContent()).toBe("Labelled product photos");
+    await eventually(() => page.getByTestId("dataset-description").textContent()).toBe("Labelled product photos");
     expect(await page.getByTestId("dataset-tags").textContent()).toContain("team=vision");
 
     await page.goto(`${baseUrl}/datasets`);
     await page.getByLabel("Filter by tags (key=value)").fill(`suffix=${suffix}`);
     const rows = page.getByTestId("datasets-table").locator("tbody tr[data-dataset]");
-    await expect.poll(() => rows.evaluateAll((rs) => rs.map((r) => r.getAttribute("data-dataset")))).toEqual([FOLDER_DATASET]);
+    await eventually(() => rows.evaluateAll((rs) => rs.map((r) => r.getAttribute("data-dataset")))).toEqual([FOLDER_DATASET]);
 
     await page.goto(`${baseUrl}/datasets/${FOLDER_DATASET}`);
     await page.getByRole("button", { name: "Delete" }).click();
