@@ -53,7 +53,7 @@ function transactions(version: 1 | 2, rows: number): string {
   const header = version === 1 ? "id,amount,country,age,flag" : "id,amount,country,age,channel";
   const lines = [header];
   for (let i = 1; i <= rows; i++) {
-    const amount = (version === 1 ? 50 : 80) + Math.round(r() * (version === 1 ? 100 : 160) * 100) / 100;
+    const amount = ((version === 1 ? 50 : 80) + r() * (version === 1 ? 100 : 160)).toFixed(2);
     const country = countries[Math.floor(r() * countries.length)];
     const age = r() < (version === 1 ? 0.1 : 0.02) ? "" : String(18 + Math.floor(r() * 60));
     const last = version === 1 ? (r() < 0.5 ? "true" : "false") : ["web", "app", "pos"][Math.floor(r() * 3)];

@@ -6,7 +6,7 @@
 import dagre from "@dagrejs/dagre";
 import type { LineageEdge, LineageGraph, LineageNode } from "$lib/api/datasets";
 
-export const NODE_WIDTH = 200;
+export const NODE_WIDTH = 184;
 export const NODE_HEIGHT = 52;
 
 export interface PlacedNode {
@@ -92,7 +92,7 @@ export function nodeHref(n: LineageNode): string | null {
 
 export function layoutLineage(root: string, nodes: readonly LineageNode[], edges: readonly LineageEdge[]): PlacedGraph {
   const g = new dagre.graphlib.Graph({ multigraph: true });
-  g.setGraph({ rankdir: "LR", nodesep: 24, ranksep: 72, marginx: 16, marginy: 16 });
+  g.setGraph({ rankdir: "LR", nodesep: 24, ranksep: 56, marginx: 16, marginy: 16 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of nodes) g.setNode(n.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
   edges.forEach((e, i) => g.setEdge(e.from, e.to, {}, `${e.kind}:${i}`));
