@@ -15,10 +15,11 @@ import { launch } from "./browser";
 
 const baseUrl = inject("baseUrl");
 const suffix = Math.random().toString(36).slice(2, 8);
-const DATASET = `transactions-${suffix}`;
-const FOLDER_DATASET = `images-${suffix}`;
-const MODEL = `fraud-model-${suffix}`;
 const SCREENSHOTS = process.env.DOCS_SCREENSHOTS === "1";
+// The README's screenshots show plain names; the test server is fresh, so they cannot collide there.
+const DATASET = SCREENSHOTS ? "transactions" : `transactions-${suffix}`;
+const FOLDER_DATASET = `images-${suffix}`;
+const MODEL = SCREENSHOTS ? "fraud-model" : `fraud-model-${suffix}`;
 const docsImages = join(import.meta.dirname, "..", "..", "docs", "images");
 
 let browser: Awaited<ReturnType<typeof launch>>;
@@ -246,6 +247,43 @@ describe("the datasets UI", () => {
     expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(sha256(bytes));
     expect(pageErrors).toEqual([]);
    }, 240_000); // hashing and profiling half a million rows in the browser takes a while on a busy machine
+
+  it("cancels an upload mid-way: the multipart upload is aborted and neither the new dataset nor a version remains", async () => {
+    const name = `cancelled-${suffix}`;
+    const file = join(dir, "weights.bin");
+    const bytes = Buffer.alloc(6 * 1024 * 1024);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 24;
+    writeFileSync(file, bytes);
+    // Hold every part in flight, so the upload is certainly still running when Cancel is clicked.
+    const held: { abort(): Promise<void> }[] = [];
+    await page.route(/\/api\/v1\/blobs\/uploads\/[^/]+\/parts\/\d+$/, (route) => void held.push(route));
+    const aborted: string[] = [];
+    const onRequest = (r: { url(): string; method(): string }) => {
+      if (r.method() === "DELETE" && /\/api\/v1\/blobs\/uploads\/[^/]+$/.test(r.url())) aborted.push(r.url());
+    };
+    page.on("request", onRequest);
+    try {
+      await page.goto(`${baseUrl}/datasets`);
+      await page.getByRole("button", { name: "New dataset" }).click();
+      const dialog = page.getByRole("dialog");
+      await dialog.getByLabel("Name").fill(name);
+      await dialog.getByLabel("Choose file").setInputFiles(file);
+      await dialog.getByRole("button", { name: "Upload and commit" }).click();
+      await eventually(() => held.length).toBe(2);
+      expect(await dialog.getByTestId("upload-progress").getAttribute("data-phase")).toBe("uploading");
+      await dialog.getByRole("button", { name: "Cancel upload" }).click();
+      await eventually(() => dialog.getByTestId("upload-progress").getAttribute("data-phase")).toBe("cancelled");
+      expect(await dialog.getByTestId("upload-progress").textContent()).toContain("Cancelled: nothing was committed.");
+    } finally {
+      page.off("request", onRequest);
+      await page.unroute(/\/api\/v1\/blobs\/uploads\/[^/]+\/parts\/\d+$/);
+      await Promise.all(held.map((r) => r.abort().catch(() => undefined)));
+    }
+    expect(aborted).toHaveLength(1);
+    expect((await fetch(aborted[0])).status).toBe(404);
+    expect((await fetch(`${baseUrl}/api/v1/datasets/${name}`)).status).toBe(404);
+    expect(pageErrors).toEqual([]);
+  });
 
   it("draws the lineage graph from a dataset version through a run to a model version, with working links", async () => {
     const experimentId = (await api("POST", "/api/2.0/mlflow/experiments/create", { name: `datasets-ui-${suffix}` })).experiment_id;

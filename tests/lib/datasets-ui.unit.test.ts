@@ -145,7 +145,13 @@ describe("the lineage graph", () => {
     }
     const at = (id: string) => placed.nodes.find((n) => n.node.id === id)!;
     for (const e of g.edges) expect(at(e.from).x).toBeLessThan(at(e.to).x);
-    for (const e of placed.edges) expect(e.points.length).toBeGreaterThanOrEqual(2);
+    for (const e of placed.edges) {
+      expect(e.points.length).toBeGreaterThanOrEqual(2);
+      // The label sits in the gap between the two boxes, not on either.
+      expect(e.labelAt.x).toBeGreaterThan(at(e.edge.from).x + NODE_WIDTH);
+      expect(e.labelAt.x).toBeLessThan(at(e.edge.to).x);
+    }
+    expect(placed.edges.map((e) => e.label)).toContain("parent version");
     expect(placed.nodes.filter((n) => n.root).map((n) => n.node.id)).toEqual(["dataset_version:v2"]);
   });
 });

@@ -23,7 +23,14 @@ export interface PlacedNode {
 export interface PlacedEdge {
   edge: LineageEdge;
   points: { x: number; y: number }[];
+  label: string;
+  /** The label's centre. */
+  labelAt: { x: number; y: number };
 }
+
+/** Approximate width of one character of the 10 px edge labels. */
+const EDGE_LABEL_CHAR = 5.6;
+export const edgeLabel = (kind: string) => kind.replaceAll("_", " ");
 
 export interface PlacedGraph {
   nodes: PlacedNode[];
@@ -92,18 +99,24 @@ export function nodeHref(n: LineageNode): string | null {
 
 export function layoutLineage(root: string, nodes: readonly LineageNode[], edges: readonly LineageEdge[]): PlacedGraph {
   const g = new dagre.graphlib.Graph({ multigraph: true });
-  g.setGraph({ rankdir: "LR", nodesep: 24, ranksep: 56, marginx: 16, marginy: 16 });
+  g.setGraph({ rankdir: "LR", nodesep: 24, ranksep: 36, marginx: 16, marginy: 16 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of nodes) g.setNode(n.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
-  edges.forEach((e, i) => g.setEdge(e.from, e.to, {}, `${e.kind}:${i}`));
+  // Labelled edges: dagre leaves room for the label between the ranks and says where to put it.
+  edges.forEach((e, i) => g.setEdge(e.from, e.to, { width: edgeLabel(e.kind).length * EDGE_LABEL_CHAR + 8, height: 14, labelpos: "c" }, `${e.kind}:${i}`));
   dagre.layout(g);
   const placed = nodes.map((n) => {
     const p = g.node(n.id);
     return { node: n, x: p.x - NODE_WIDTH / 2, y: p.y - NODE_HEIGHT / 2, width: NODE_WIDTH, height: NODE_HEIGHT, href: nodeHref(n), root: n.id === root };
   });
-  const placedEdges = edges.map((e, i) => ({ edge: e, points: (g.edge({ v: e.from, w: e.to, name: `${e.kind}:${i}` })?.points ?? []).map((p: { x: number; y: number }) => ({ x: p.x, y: p.y })) }));
-  const label = g.graph();
-  return { nodes: placed, edges: placedEdges, width: label.width ?? 0, height: label.height ?? 0 };
+  const placedEdges = edges.map((e, i) => {
+    const label = g.edge({ v: e.from, w: e.to, name: `${e.kind}:${i}` });
+    const points = (label?.points ?? []).map((p: { x: number; y: number }) => ({ x: p.x, y: p.y }));
+    const mid = points[Math.floor(points.length / 2)] ?? { x: 0, y: 0 };
+    return { edge: e, points, label: edgeLabel(e.kind), labelAt: { x: label?.x ?? mid.x, y: label?.y ?? mid.y } };
+  });
+  const size = g.graph();
+  return { nodes: placed, edges: placedEdges, width: size.width ?? 0, height: size.height ?? 0 };
 }
 
 export const KIND_LABELS: Record<string, string> = {
