@@ -10,7 +10,7 @@ import { chunks, manifestPaths, MIN_PART_SIZE, partRange, partSizeFor, runLimite
 import { layoutLineage, limitDepth, nodeHref, NODE_HEIGHT, NODE_WIDTH } from "../../app/src/lib/datasets/lineage-layout";
 import { categoryChanges, statMoves } from "../../app/src/lib/datasets/diff-view";
 import { diffProfiles, profileText } from "../../worker/lib/profile/index";
-import type { LineageGraph } from "../../app/src/lib/api/datasets";
+import type { LineageGraph } from "../../app/src/lib/api/datasets-types";
 
 describe("the upload worker's hash and profile", () => {
   it("hashes a multi-chunk file incrementally to the same SHA-256 as a one-shot digest, reporting progress", async () => {

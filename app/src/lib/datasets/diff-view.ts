@@ -4,7 +4,7 @@
  * the before value, or to the column's spread when the before value is zero), so the biggest moves
  * are highlighted first.
  */
-import type { ColumnChange, ColumnProfile, Profile } from "$lib/api/datasets";
+import type { ColumnChange, ColumnProfile, Profile } from "../api/datasets-types";
 
 export interface CategoryChange {
   added: string[];

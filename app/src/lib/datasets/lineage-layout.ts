@@ -4,7 +4,7 @@
  * and a left-to-right layered layout from dagre (data flows left to right).
  */
 import dagre from "@dagrejs/dagre";
-import type { LineageEdge, LineageGraph, LineageNode } from "$lib/api/datasets";
+import type { LineageEdge, LineageGraph, LineageNode } from "../api/datasets-types";
 
 export const NODE_WIDTH = 184;
 export const NODE_HEIGHT = 52;
