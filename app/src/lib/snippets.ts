@@ -41,8 +41,12 @@ export const PILLAR_SNIPPETS: Record<string, PillarSnippets> = {
   },
   datasets: {
     intro: "Version data immutably and content-addressed; every version records who, when, from which commit.",
-    calls: [{ method: "GET", path: "/api/v1/datasets" }],
-    shell: "tern data add data/prices.csv --dataset prices -m \"2026 Q4 snapshot\"\ngit add data/prices.csv.tern && git commit -m \"prices: new snapshot\"\ntern data pull   # on another machine",
+    calls: [
+      { method: "POST", path: "/api/v1/datasets", body: { name: "prices", description: "Daily closing prices" } },
+      { method: "POST", path: "/api/v1/datasets/prices/versions", body: { sha256: "SHA256", file_name: "prices.csv", message: "2026 Q4 snapshot" } },
+      { method: "GET", path: "/api/v1/datasets/prices/versions/latest" },
+    ],
+    shell: "SHA256=$(sha256sum prices.csv | cut -d' ' -f1)\ncurl -sS -X PUT --data-binary @prices.csv \"{base}/api/v1/blobs/$SHA256\"   # upload once, by content hash\n\ntern data add data/prices.csv --dataset prices -m \"2026 Q4 snapshot\"\ngit add data/prices.csv.tern && git commit -m \"prices: new snapshot\"\ntern data pull   # on another machine",
   },
   studies: {
     intro: "Tune hyperparameters from any language with ask/tell over HTTP; many workers share one study.",
