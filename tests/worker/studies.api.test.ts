@@ -107,6 +107,31 @@ describe("ask, suggest, report, tell", () => {
     }
   });
 
+  it("ask needs no body: none, an empty one with or without a JSON content type, or {}", async () => {
+    const id = await createStudy({ name: "s-ask-empty", sampler: { type: "random" } });
+    const variants: { raw?: string; headers?: Record<string, string> }[] = [
+      {},
+      { raw: "" },
+      { raw: "", headers: { "Content-Type": "application/json" } },
+      { raw: "", headers: { "Content-Type": "application/x-www-form-urlencoded" } },
+      { raw: "{}", headers: { "Content-Type": "application/json" } },
+    ];
+    const numbers: number[] = [];
+    for (const v of variants) {
+      const res = await call("POST", `/api/v1/studies/${id}/ask`, { token: ADMIN_TOKEN, ...v });
+      expect(res.status, `${JSON.stringify(v)}: ${res.text}`).toBe(200);
+      expect(res.json.params).toEqual({});
+      numbers.push(res.json.trial_number);
+    }
+    expect(numbers).toEqual([0, 1, 2, 3, 4]);
+    // A body that is there must still be JSON, and valid.
+    const text = await call("POST", `/api/v1/studies/${id}/ask`, { token: ADMIN_TOKEN, raw: "x=1", headers: { "Content-Type": "text/plain" } });
+    expect(text.status).toBe(415);
+    const broken = await call("POST", `/api/v1/studies/${id}/ask`, { token: ADMIN_TOKEN, raw: "{", headers: { "Content-Type": "application/json" } });
+    expect(broken.status).toBe(400);
+    expect((await api("GET", `/studies/${id}`)).json.study.n_trials).toBe(5);
+  });
+
   it("define-by-run: suggest returns the same value for a name, refuses an incompatible distribution", async () => {
     const id = await createStudy({ name: "s-suggest" });
     const ask = await api("POST", `/studies/${id}/ask`);
