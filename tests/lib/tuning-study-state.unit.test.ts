@@ -133,10 +133,11 @@ describe("StudyState: kept sampler views", () => {
     return new StudyState(copy.config, copy.trials, copy.rng, copy.pruner, s.revision, s.lastUpdateTime);
   }
 
-  for (const sampler of [
+  const samplers: Record<string, string | number | boolean>[] = [
     { type: "tpe", seed: 3, n_startup_trials: 4 },
     { type: "tpe", seed: 4, n_startup_trials: 4, multivariate: true, constant_liar: true },
-  ]) {
+  ];
+  for (const sampler of samplers) {
     it(`asks give the same params as on a freshly loaded study (${JSON.stringify(sampler)})`, () => {
       const kept = study(config(sampler));
       let now = 10_000;
