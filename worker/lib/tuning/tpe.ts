@@ -28,7 +28,7 @@ import {
   toInternal,
   transformedBounds,
 } from "./distributions";
-import { LOG_SQRT_2PI, logGaussMass, truncNormPpf } from "./normal";
+import { LOG_SQRT_2PI, logDiffExp, logGaussMass, logNdtr, truncNormPpf } from "./normal";
 import {
   greedyHypervolumeSubset,
   hypervolumeContributions,
@@ -186,6 +186,8 @@ function numericKernels(
   const prior = 0.5 * (low + high);
   const range = high - low;
   const sigmas = new Array<number>(n + 1);
+  // Component indices by centre (univariate only).
+  let order: Uint32Array | null = null;
   if (p.multivariate) {
     const s = 0.2 * Math.max(n, 1) ** (-1 / (nDims + 4)) * range;
     for (let i = 0; i < n; i++) sigmas[i] = s;
@@ -195,7 +197,7 @@ function numericKernels(
     // Equal centres keep their input order (a stable sort), which decides which of them gets which gap.
     const m = n + 1;
     mus[n] = prior;
-    const order = new Uint32Array(m);
+    order = new Uint32Array(m);
     for (let i = 0; i < m; i++) order[i] = i;
     order.sort((a, b) => mus[a] - mus[b] || a - b);
     // padded[j] = low, the sorted centres, high.
@@ -221,26 +223,46 @@ function numericKernels(
   sigmas[n] = range;
   // Many components share (μ, σ) (repeated grid values whose gaps clip to the same minimum), and a
   // component's densities depend on nothing else, so the costly normal masses are computed per distinct pair.
-  const unique = new Int32Array(n + 1);
-  const byMu = new Map<number, Map<number, number>>();
+  // Equal centres are adjacent in `order` (univariate) or share one bandwidth (multivariate), so pairs are
+  // matched within runs of equal centres; NaN centres (never equal to anything) each get their own pair.
+  const unique = new Int32Array(n + 1).fill(-1);
   const uniqueMus: number[] = [];
   const uniqueSigmas: number[] = [];
   const uniqueLogMass: number[] = [];
   const logMass = new Array<number>(n + 1);
   const logSigma = new Float64Array(n + 1);
-  for (let k = 0; k <= n; k++) {
-    let bySigma = byMu.get(mus[k]);
-    if (!bySigma) byMu.set(mus[k], (bySigma = new Map()));
-    let u = bySigma.get(sigmas[k]);
-    if (u === undefined) {
-      u = uniqueMus.length;
-      bySigma.set(sigmas[k], u);
-      uniqueMus.push(mus[k]);
-      uniqueSigmas.push(sigmas[k]);
-      uniqueLogMass.push(logGaussMass((low - mus[k]) / sigmas[k], (high - mus[k]) / sigmas[k]));
+  const addPair = (k: number): number => {
+    uniqueMus.push(mus[k]);
+    uniqueSigmas.push(sigmas[k]);
+    uniqueLogMass.push(logGaussMass((low - mus[k]) / sigmas[k], (high - mus[k]) / sigmas[k]));
+    return uniqueMus.length - 1;
+  };
+  if (order) {
+    let runStart = 0;
+    for (let j = 0; j <= n; j++) {
+      const k = order[j];
+      if (j > 0 && !(mus[k] === mus[order[j - 1]])) runStart = uniqueMus.length;
+      let u = -1;
+      for (let v = runStart; v < uniqueMus.length; v++) {
+        if (uniqueSigmas[v] === sigmas[k]) {
+          u = v;
+          break;
+        }
+      }
+      unique[k] = u >= 0 ? u : addPair(k);
     }
-    logMass[k] = uniqueLogMass[u];
-    unique[k] = u;
+  } else {
+    const byMu = new Map<number, Map<number, number>>();
+    for (let k = 0; k <= n; k++) {
+      let bySigma = byMu.get(mus[k]);
+      if (!bySigma) byMu.set(mus[k], (bySigma = new Map()));
+      let u = bySigma.get(sigmas[k]);
+      if (u === undefined) bySigma.set(sigmas[k], (u = addPair(k)));
+      unique[k] = u;
+    }
+  }
+  for (let k = 0; k <= n; k++) {
+    logMass[k] = uniqueLogMass[unique[k]];
     logSigma[k] = Math.log(sigmas[k]);
   }
   return { kind: "numeric", distribution: d, mus, sigmas, low, high, logMass, logSigma, unique, uniqueMus, uniqueSigmas };
@@ -354,20 +376,44 @@ function addNumericLogPdf(dim: NumericKernels, xs: readonly number[], terms: Flo
     }
     return;
   }
-  // A grid value's probability is the component's mass over its grid cell.
+  // A grid value's probability is the component's mass over its grid cell. Unless the cell straddles the
+  // component's centre, that mass is logDiffExp of log Φ at the two cell edges (mirrored to the left tail
+  // on the right of the centre), exactly as logGaussMass forms it; neighbouring candidate cells share an
+  // edge, so log Φ is computed once per distinct edge and component.
   const half = d.step / 2;
   const { unique, uniqueMus, uniqueSigmas } = dim;
   const U = uniqueMus.length;
   const cells = new Map<number, Float64Array>();
+  // Per edge: the standardised edge z of every distinct component, then log Φ(−|z|).
+  const edges = new Map<number, Float64Array>();
+  const edgeRow = (e: number): Float64Array => {
+    let row = edges.get(e);
+    if (!row) {
+      row = new Float64Array(2 * U);
+      for (let u = 0; u < U; u++) {
+        const z = (e - uniqueMus[u]) / uniqueSigmas[u];
+        row[u] = z;
+        row[U + u] = z <= 0 ? logNdtr(z) : logNdtr(-z);
+      }
+      edges.set(e, row);
+    }
+    return row;
+  };
   const masses = new Float64Array(U);
   for (let i = 0; i < xs.length; i++) {
     const x = xs[i];
     let cell = cells.get(x);
     if (!cell) {
       cell = new Float64Array(K);
-      const lo = d.log ? Math.log(x - half) : x - half;
-      const hi = d.log ? Math.log(x + half) : x + half;
-      for (let u = 0; u < U; u++) masses[u] = logGaussMass((lo - uniqueMus[u]) / uniqueSigmas[u], (hi - uniqueMus[u]) / uniqueSigmas[u]);
+      const lo = edgeRow(d.log ? Math.log(x - half) : x - half);
+      const hi = edgeRow(d.log ? Math.log(x + half) : x + half);
+      for (let u = 0; u < U; u++) {
+        const a = lo[u];
+        const b = hi[u];
+        if (b <= 0) masses[u] = logDiffExp(hi[U + u], lo[U + u]);
+        else if (a > 0) masses[u] = logDiffExp(lo[U + u], hi[U + u]);
+        else masses[u] = logGaussMass(a, b);
+      }
       for (let k = 0; k < K; k++) cell[k] = masses[unique[k]] - logMass[k];
       cells.set(x, cell);
     }
@@ -391,17 +437,20 @@ function addCategoricalLogPdf(dim: CategoricalKernels, xs: readonly number[], te
   }
 }
 
+let scratch = new Float64Array(0);
+
 /** log p(x) of the mixture for each joint sample (internal representation). */
 export function logPdfParzen(pe: ParzenEstimator, samples: Readonly<Record<string, number[]>>): number[] {
   const names = Object.keys(pe.dims);
   const size = names.length > 0 ? samples[names[0]].length : 0;
   const K = pe.weights.length;
   // terms[i·K + k] = log w_k + Σ_dims log p_k(x_i), summed in the same order as a per-point loop would.
-  const terms = new Float64Array(size * K);
-  for (let k = 0; k < K; k++) {
-    const lw = Math.log(pe.weights[k]);
-    for (let i = 0; i < size; i++) terms[i * K + k] = lw;
-  }
+  // A scratch buffer reused between calls (one ask evaluates a dozen such matrices), zeroed by the fill.
+  if (scratch.length < size * K) scratch = new Float64Array(Math.max(size * K, 2 * scratch.length));
+  const terms = scratch;
+  const logWeights = new Float64Array(K);
+  for (let k = 0; k < K; k++) logWeights[k] = Math.log(pe.weights[k]);
+  for (let i = 0; i < size; i++) terms.set(logWeights, i * K);
   for (const name of names) {
     const dim = pe.dims[name];
     if (dim.kind === "categorical") addCategoricalLogPdf(dim, samples[name], terms, K);
@@ -417,7 +466,12 @@ export function logPdfParzen(pe: ParzenEstimator, samples: Readonly<Record<strin
       continue;
     }
     let s = 0;
-    for (let k = 0; k < K; k++) s += Math.exp(terms[row + k] - max);
+    for (let k = 0; k < K; k++) {
+      const y = terms[row + k] - max;
+      // exp underflows to exactly 0 below −745.14, and adding 0 leaves s unchanged: skip the call (NaN
+      // still goes through, so it propagates as before).
+      if (!(y < -746)) s += Math.exp(y);
+    }
     result[i] = Math.log(s) + max;
   }
   return result;
