@@ -173,6 +173,40 @@ function checkWeights(w: number[], n: number): number[] {
   return out;
 }
 
+/**
+ * Indices 0..m−1 ordered by xs[i], equal values (−0 and 0 included) in index order: the stable comparator
+ * sort, but done as a native numeric sort of the values, each index then placed at the start of its value's
+ * run plus the number of equal values before it (the binary search finds −0 and 0 as one run). With a NaN (no order) the comparator sort is used.
+ */
+function sortedOrder(xs: readonly number[], m: number): Uint32Array {
+  const order = new Uint32Array(m);
+  const sorted = new Float64Array(m);
+  let nan = false;
+  for (let i = 0; i < m; i++) {
+    sorted[i] = xs[i];
+    if (xs[i] !== xs[i]) nan = true;
+  }
+  if (nan) {
+    for (let i = 0; i < m; i++) order[i] = i;
+    return order.sort((a, b) => xs[a] - xs[b] || a - b);
+  }
+  sorted.sort();
+  // filled[j]: how many indices already placed in the run of equal values starting at j.
+  const filled = new Uint32Array(m);
+  for (let i = 0; i < m; i++) {
+    const v = xs[i];
+    let lo = 0;
+    let hi = m;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    order[lo + filled[lo]++] = i;
+  }
+  return order;
+}
+
 function numericKernels(
   obs: number[],
   d: NumericDistribution,
@@ -197,9 +231,7 @@ function numericKernels(
     // Equal centres keep their input order (a stable sort), which decides which of them gets which gap.
     const m = n + 1;
     mus[n] = prior;
-    order = new Uint32Array(m);
-    for (let i = 0; i < m; i++) order[i] = i;
-    order.sort((a, b) => mus[a] - mus[b] || a - b);
+    order = sortedOrder(mus, m);
     // padded[j] = low, the sorted centres, high.
     const padded = new Float64Array(m + 2);
     padded[0] = low;
