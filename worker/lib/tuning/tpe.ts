@@ -178,7 +178,7 @@ function checkWeights(w: number[], n: number): number[] {
  * sort, but done as a native numeric sort of the values, each index then placed at the start of its value's
  * run plus the number of equal values before it (the binary search finds −0 and 0 as one run). With a NaN (no order) the comparator sort is used.
  */
-function sortedOrder(xs: readonly number[], m: number): Uint32Array {
+export function sortedOrder(xs: readonly number[], m: number): Uint32Array {
   const order = new Uint32Array(m);
   const sorted = new Float64Array(m);
   let nan = false;
