@@ -5,8 +5,9 @@
 //     spaces plus a noisy objective; BENCH_TRIALS (100) trials × BENCH_SEEDS (10) seeds per sampler, all
 //     through HTTP ask/suggest/tell. Prints the mean regret per function and sampler, and TPE / random.
 //  b) speed: median ask latency over HTTP with 100, 1000 and 2000 completed trials in a 6-D space, against
-//     the same TPE call in-process in Node on the same trials (the baseline: the difference is HTTP and
-//     storage), and ask+tell throughput from 16 concurrent clients.
+//     the same TPE call in-process in Node on the same trials, measured in the same run (the baseline: the
+//     difference is HTTP and storage overhead), with ratios, and ask+tell throughput from 16 concurrent
+//     clients.
 // Environment: TERN_URL, TERN_TOKEN, BENCH_TRIALS, BENCH_SEEDS, BENCH_SAMPLERS (tpe,random, or every
 // registered type), BENCH_CHECKPOINTS (100,1000,2000), BENCH_ASKS (15 timed asks per checkpoint),
 // BENCH_CLIENTS (16), BENCH_THROUGHPUT_TRIALS (400), BENCH_PARALLEL (6 studies at a time), BENCH_SKIP
@@ -260,7 +261,8 @@ async function speed(lib) {
   const space = Object.fromEntries(Object.entries(SPEED_SPACE).map(([k, v]) => [k, lib.parseDistribution(v).distribution]));
   const sampler = lib.createSampler({ type: "tpe" }, ["minimize"]);
   let done = 0;
-  console.log("  completed   HTTP ask (median)   in-process TPE (median)   HTTP + storage overhead");
+  console.log("  completed   HTTP ask (median)   in-process TPE (median)   overhead (HTTP − in-process)   HTTP ÷ in-process");
+  const rows = [];
   for (const target of CHECKPOINTS) {
     // Seed the study up to `target` completed trials: enqueue fixed params, ask (nothing to sample), tell.
     const need = target - done;
@@ -287,12 +289,13 @@ async function speed(lib) {
     } while (token);
     const local = [];
     const rng = lib.Rng.seeded(1);
-    for (let i = 0; i < ASKS; i++) {
+    // Untimed warm-up, so the baseline is the sampler's steady speed (the server's isolate is warm too).
+    for (let i = -3; i < ASKS; i++) {
       const number = trials.length;
       const ctx = { trials: [...trials, { number, state: "RUNNING", params: {}, distributions: {} }], directions: ["minimize"], rng, trialNumber: number, studyName: "bench" };
       const t0 = performance.now();
       sampler.sampleSearchSpace(ctx, space);
-      local.push(performance.now() - t0);
+      if (i >= 0) local.push(performance.now() - t0);
     }
     // Timed HTTP asks, one at a time, each told right after so the study stays at `target` + a few.
     const remote = [];
@@ -305,7 +308,21 @@ async function speed(lib) {
     }
     const r = median(remote);
     const l = median(local);
-    console.log(`  ${String(target).padStart(9)}   ${ms(r).padStart(17)}   ${ms(l).padStart(23)}   ${ms(r - l).padStart(23)}`);
+    rows.push({ target, r, l });
+    console.log(
+      `  ${String(target).padStart(9)}   ${ms(r).padStart(17)}   ${ms(l).padStart(23)}   ${ms(r - l).padStart(28)}   ${`${(r / l).toFixed(2)}×`.padStart(17)}`,
+    );
+  }
+  const base = rows[0];
+  for (const { target, r, l } of rows.slice(1)) {
+    console.log(`  ${target} vs ${base.target} completed trials: HTTP ×${(r / base.r).toFixed(2)}, in-process ×${(l / base.l).toFixed(2)}`);
+  }
+  const at1000 = rows.find((x) => x.target === 1000);
+  if (at1000) {
+    console.log(
+      `  bars at 1000 trials: HTTP ask ${ms(at1000.r)} (bar 14 ms, ${(at1000.r / 14).toFixed(2)} of it); ` +
+        `storage overhead ${ms(at1000.r - at1000.l)} (bar 5 ms, ${((at1000.r - at1000.l) / 5).toFixed(2)} of it)`,
+    );
   }
   await request("DELETE", `/studies/${id}`);
 

@@ -112,3 +112,61 @@ describe("StudyState", () => {
     expect(s.summary()).toMatchObject({ best_value: 3, n_trials: 4 });
   });
 });
+
+describe("StudyState: kept sampler views", () => {
+  const SPACE: Record<string, Distribution> = {
+    x: { type: "float", low: -3, high: 3, log: false, step: null },
+    lr: { type: "float", low: 1e-4, high: 1, log: true, step: null },
+    n: { type: "int", low: 1, high: 16, log: false, step: 1 },
+    c: C,
+  };
+  const config = (sampler: Record<string, string | number | boolean>): Partial<StudyConfig> => ({
+    sampler,
+    pruner: { type: "median", n_startup_trials: 2, n_warmup_steps: 0, interval_steps: 1, n_min_trials: 1 } as StudyConfig["pruner"],
+    heartbeatInterval: 5,
+    failedTrialMaxRetry: 1,
+  });
+
+  /** A study rebuilt from a deep copy of another's state, as the object does after an eviction. */
+  function reloaded(s: StudyState): StudyState {
+    const copy = structuredClone({ config: s.config, trials: s.trials, rng: s.rngState, pruner: s.prunerState });
+    return new StudyState(copy.config, copy.trials, copy.rng, copy.pruner, s.revision, s.lastUpdateTime);
+  }
+
+  const samplers: Record<string, string | number | boolean>[] = [
+    { type: "tpe", seed: 3, n_startup_trials: 4 },
+    { type: "tpe", seed: 4, n_startup_trials: 4, multivariate: true, constant_liar: true },
+  ];
+  for (const sampler of samplers) {
+    it(`asks give the same params as on a freshly loaded study (${JSON.stringify(sampler)})`, () => {
+      const kept = study(config(sampler));
+      let now = 10_000;
+      for (let i = 0; i < 40; i++) {
+        now += 1000;
+        const fresh = reloaded(kept);
+        // Define-by-run every third trial, with the search space every other time.
+        const space = i % 3 === 0 ? null : SPACE;
+        const a = kept.ask(space, now);
+        const b = fresh.ask(space, now);
+        expect(a.params, `ask ${i}`).toEqual(b.params);
+        expect(kept.rngState).toEqual(fresh.rngState);
+        if (space === null) {
+          const again = reloaded(kept);
+          expect(kept.suggest(a.number, "x", SPACE.x, now)).toBe(again.suggest(a.number, "x", SPACE.x, now));
+          expect(kept.suggest(a.number, "n", SPACE.n, now)).toBe(again.suggest(a.number, "n", SPACE.n, now));
+        }
+        // Trials change every way the study changes them: reports, tells of each kind, stale failures
+        // with retries, enqueues and attrs, and some stay RUNNING (seen by the constant liar).
+        const x = Number(kept.trials[a.number].params.x ?? 0);
+        kept.report(a.number, 0, x * x, now);
+        if (i % 7 === 3) kept.tell(a.number, { state: "PRUNED" }, now);
+        else if (i % 11 === 5) kept.tell(a.number, { state: "FAIL" }, now);
+        else if (i % 9 === 4) kept.failStale(now + 11_000);
+        else if (i % 5 !== 1) kept.tell(a.number, { values: [x * x] }, now);
+        if (i % 8 === 2) kept.enqueue({ x: 0.5, c: "b" }, {}, now);
+        kept.setTrialUserAttrs(a.number, { i }, now);
+      }
+      expect(kept.counts().COMPLETE).toBeGreaterThan(15);
+    });
+  }
+});

@@ -20,6 +20,7 @@ import {
   sampleSearchSpace,
   sampleTpe,
   sampleTpeRelative,
+  sortedOrder,
   splitTrials,
 } from "../../worker/lib/tuning/tpe";
 
@@ -539,5 +540,33 @@ describe("TPE beats random search (60 trials, 10 seeds, mean best value)", () =>
     const tpe = meanBest("tpe", branin, braninSpace, { multivariate: true });
     const random = meanBest("random", branin, braninSpace);
     expect(tpe).toBeLessThan(random);
+  });
+});
+
+describe("sortedOrder", () => {
+  // The reference: a stable comparator sort of the indices by value, ties (−0 and 0 included) by index.
+  const reference = (xs: number[]) => xs.map((_, i) => i).sort((a, b) => xs[a] - xs[b] || a - b);
+
+  it("orders indices like the stable comparator sort, with many ties and signed zeros", () => {
+    const rng = Rng.seeded(11);
+    for (let round = 0; round < 200; round++) {
+      const n = 1 + Math.floor(rng.random() * 60);
+      const pool = [-0, 0, 1.5, -2, 3, 1e-9, -1e300, 7];
+      const xs = Array.from({ length: n }, () =>
+        rng.random() < 0.6 ? pool[Math.floor(rng.random() * pool.length)] : rng.random() * 10 - 5,
+      );
+      const got = [...sortedOrder(xs, n)];
+      expect(got).toEqual(reference(xs));
+    }
+  });
+
+  it("places −0 and 0 as one run, in index order", () => {
+    expect([...sortedOrder([0, -0, 0, -1, -0], 5)]).toEqual([3, 0, 1, 2, 4]);
+  });
+
+  it("with a NaN falls back to the typed-array comparator sort used before", () => {
+    const xs = [2, NaN, 1, 2, -0, 0];
+    const before = Uint32Array.from(xs.keys()).sort((a, b) => xs[a] - xs[b] || a - b);
+    expect([...sortedOrder(xs, xs.length)]).toEqual([...before]);
   });
 });

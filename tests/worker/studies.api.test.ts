@@ -107,6 +107,31 @@ describe("ask, suggest, report, tell", () => {
     }
   });
 
+  it("ask needs no body: none, an empty one with or without a JSON content type, or {}", async () => {
+    const id = await createStudy({ name: "s-ask-empty", sampler: { type: "random" } });
+    const variants: { raw?: string; headers?: Record<string, string> }[] = [
+      {},
+      { raw: "" },
+      { raw: "", headers: { "Content-Type": "application/json" } },
+      { raw: "", headers: { "Content-Type": "application/x-www-form-urlencoded" } },
+      { raw: "{}", headers: { "Content-Type": "application/json" } },
+    ];
+    const numbers: number[] = [];
+    for (const v of variants) {
+      const res = await call("POST", `/api/v1/studies/${id}/ask`, { token: ADMIN_TOKEN, ...v });
+      expect(res.status, `${JSON.stringify(v)}: ${res.text}`).toBe(200);
+      expect(res.json.params).toEqual({});
+      numbers.push(res.json.trial_number);
+    }
+    expect(numbers).toEqual([0, 1, 2, 3, 4]);
+    // A body that is there must still be JSON, and valid.
+    const text = await call("POST", `/api/v1/studies/${id}/ask`, { token: ADMIN_TOKEN, raw: "x=1", headers: { "Content-Type": "text/plain" } });
+    expect(text.status).toBe(415);
+    const broken = await call("POST", `/api/v1/studies/${id}/ask`, { token: ADMIN_TOKEN, raw: "{", headers: { "Content-Type": "application/json" } });
+    expect(broken.status).toBe(400);
+    expect((await api("GET", `/studies/${id}`)).json.study.n_trials).toBe(5);
+  });
+
   it("define-by-run: suggest returns the same value for a name, refuses an incompatible distribution", async () => {
     const id = await createStudy({ name: "s-suggest" });
     const ask = await api("POST", `/studies/${id}/ask`);
@@ -500,6 +525,49 @@ describe("bad input: a 4xx in the error shape, nothing written", () => {
 });
 
 describe("tracking run link", () => {
+  it("ends the run of a trial failed by a missed heartbeat as FAILED, from the alarm and from an ask", async () => {
+    const exp = await api("POST", "/experiments", { name: "tuning-link-heartbeat" });
+    const experimentId = exp.json.experiment.experiment_id;
+    const id = await createStudy({ name: "s-linked-heartbeat", experiment_id: experimentId, heartbeat_interval: 10, sampler: { type: "random" } });
+    const stub = env.STUDIES.get(env.STUDIES.idFromName(id));
+    const age = (n: number) =>
+      runInDurableObject(stub, (obj: StudyObject) => {
+        const study = (obj as unknown as { study: { trials: { lastHeartbeatTime: number }[] } }).study;
+        study.trials[n].lastHeartbeatTime -= 21_000;
+      });
+    const first = (await api("POST", `/studies/${id}/ask`, { search_space: { x: SPACE.x } })).json;
+    await age(first.trial_number);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const failedByAlarm = (await api("GET", `/runs/${first.trial.run_id}`)).json.run;
+    expect(failedByAlarm.status).toBe("FAILED");
+    expect(failedByAlarm.end_time).toEqual(expect.any(Number));
+    expect(failedByAlarm.params.x).toBe(String(first.params.x));
+
+    // An ask also fails stale trials on its way; reading the study waits for their runs to be ended.
+    const second = (await api("POST", `/studies/${id}/ask`)).json;
+    await age(second.trial_number);
+    const third = (await api("POST", `/studies/${id}/ask`)).json;
+    expect((await api("GET", `/studies/${id}`)).json.study.state_counts).toMatchObject({ FAIL: 2, RUNNING: 1 });
+    expect((await api("GET", `/runs/${second.trial.run_id}`)).json.run.status).toBe("FAILED");
+    expect((await api("GET", `/runs/${third.trial.run_id}`)).json.run.status).toBe("RUNNING");
+    // Nothing is left queued in the object's storage.
+    const pending = await runInDurableObject(stub, (_o: StudyObject, state) =>
+      String(state.storage.sql.exec("SELECT value FROM meta WHERE key = 'pending_run_ends'").one().value),
+    );
+    expect(JSON.parse(pending)).toEqual([]);
+  });
+
+  it("mirrors the summary into D1 after an ask without being read first", async () => {
+    const id = await createStudy({ name: "s-mirror-async", sampler: { type: "random" } });
+    await api("POST", `/studies/${id}/ask`);
+    await api("POST", `/studies/${id}/trials/0/tell`, { value: 3 });
+    // The object flushes after replying; wait for it without reading the study through the API.
+    const stub = env.STUDIES.get(env.STUDIES.idFromName(id));
+    for (let i = 0; i < 100 && (await d1Row(id))?.n_complete !== 1; i++) await runInDurableObject(stub, () => new Promise((r) => setTimeout(r, 10)));
+    expect(await d1Row(id)).toMatchObject({ n_trials: 1, n_complete: 1, best_value: 3 });
+  });
+
+
   it("gives each trial a run with its params, the objective as a metric and the final status", async () => {
     const exp = await api("POST", "/experiments", { name: "tuning-link" });
     const experimentId = exp.json.experiment.experiment_id;

@@ -1,8 +1,8 @@
 /**
  * Tuning studies as a service: validates what a client sends (sampler, pruner and distribution configs
- * through the tuning lib's own parsers), forwards each operation to the study's Durable Object, mirrors
- * the study summary into D1 after each change, and keeps the optional tracking run of every trial in
- * step (params on ask, objective values and the final status on tell).
+ * through the tuning lib's own parsers), forwards each operation to the study's Durable Object (which
+ * mirrors its summary into D1 itself, off the request path), and keeps the optional tracking run of every
+ * trial in step (params on ask, objective values and the final status on tell).
  */
 import { ApiError, alreadyExists, invalid, notFound } from "../http/errors";
 import { parseOffsetToken, offsetToken, parseSearch } from "../http/paging";
@@ -13,9 +13,9 @@ import { type JsonValue, SamplerConfigError, createSampler } from "../lib/tuning
 import type { StudyConfig, StudySummary, TellInput, TrialJson } from "../lib/tuning/study-state";
 import type { RunLogger } from "../tracking/run-logger";
 import type { TrackingService } from "../tracking/service";
-import type { RunStatus } from "../tracking/model";
 import type { StudyInfo, StudyObject, StudyResult } from "./study-object";
 import { type StudyRow, type StudyStore, UnsupportedStudyFilter } from "./store";
+import { endTrialRun, runParams } from "./trial-runs";
 
 export interface StudyJson {
   study_id: string;
@@ -55,8 +55,6 @@ type StudyRpc = Pick<
   StudyObject,
   "init" | "getInfo" | "setStudyUserAttrs" | "ask" | "suggest" | "report" | "tell" | "heartbeat" | "enqueue" | "setTrialUserAttrs" | "setRunId" | "getTrial" | "listTrials" | "bestTrials" | "importances" | "destroy"
 >;
-
-const RUN_STATUS: Partial<Record<TrialState, RunStatus>> = { COMPLETE: "FINISHED", FAIL: "FAILED", PRUNED: "KILLED" };
 
 export function wireNumber(v: WireNumber, field: string): number {
   if (typeof v === "number") return v;
@@ -142,10 +140,6 @@ export class TuningService {
    */
   private stub(studyId: string): StudyRpc {
     return this.namespace.get(this.namespace.idFromName(studyId)) as unknown as StudyRpc;
-  }
-
-  private async mirror(info: StudyInfo): Promise<void> {
-    await this.store.mirrorSummary(info.config.studyId, info);
   }
 
   /** Validates everything before anything is written, so a refused create leaves no trace. */
@@ -256,7 +250,6 @@ export class TuningService {
 
   async setStudyUserAttrs(studyId: string, attrs: Record<string, JsonValue>): Promise<StudyJson> {
     const info = unwrap(await this.stub(studyId).setStudyUserAttrs(attrs)) as StudyInfo;
-    await this.mirror(info);
     return studyJson(info.config, info.summary);
   }
 
@@ -278,7 +271,6 @@ export class TuningService {
       });
       out = unwrap(await stub.setRunId(trial.number, run.info.runId)) as TrialJson;
     }
-    await this.mirror(info);
     return out;
   }
 
@@ -300,19 +292,11 @@ export class TuningService {
       info: StudyInfo;
     };
     if (trial.run_id) await this.finishRun(trial, info.config.directions.length);
-    await this.mirror(info);
     return trial;
   }
 
   private async finishRun(trial: TrialJson, objectives: number): Promise<void> {
-    const runId = trial.run_id as string;
-    const metrics: Record<string, number> = {};
-    if (trial.values) {
-      if (objectives === 1) metrics.value = trial.values[0];
-      else trial.values.forEach((v, i) => (metrics[`values_${i}`] = v));
-    }
-    await this.runLogger.log(runId, { params: runParams(trial.params), metrics });
-    await this.tracking.updateRun(runId, { status: RUN_STATUS[trial.state] ?? "FAILED", endTime: trial.complete_time ?? this.now() });
+    await endTrialRun(this.tracking, this.runLogger, trial, objectives, this.now());
   }
 
   async heartbeat(studyId: string, number: number): Promise<void> {
@@ -325,7 +309,6 @@ export class TuningService {
 
   async enqueue(studyId: string, params: Record<string, ParamValue>, userAttrs: Record<string, JsonValue> | undefined): Promise<number> {
     const { trial, info } = unwrap(await this.stub(studyId).enqueue(params, userAttrs ?? {})) as { trial: TrialJson; info: StudyInfo };
-    await this.mirror(info);
     return trial.number;
   }
 
@@ -349,7 +332,3 @@ export class TuningService {
   }
 }
 
-/** Tracking params are strings; Optuna's categorical None reads as Python prints it. */
-function runParams(params: Record<string, ParamValue>): Record<string, string | number | boolean> {
-  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v === null ? "None" : v]));
-}

@@ -5,6 +5,12 @@
  * share a trial number or lose a tell. The rules live in lib/tuning/study-state; this class loads that
  * state once, calls it, and writes back what it says changed, in one transaction per call. Its alarm
  * fails trials whose heartbeat went stale (and enqueues their retries).
+ *
+ * The D1 summary row and the tracking runs of trials failed by heartbeat are brought up to date after
+ * the reply, off the request path: one flush at a time, later changes coalesced into the next one. Reading
+ * the study (getInfo) waits for a pending flush, so a client that reads its study sees D1 agree. Runs
+ * still to be ended are kept in storage until they are, and every wake-up flushes once, so nothing
+ * depends on memory surviving an eviction.
  */
 import { type Distribution, DistributionError, type ParamValue } from "../lib/tuning/distributions";
 import type { PrunerState } from "../lib/tuning/pruners";
@@ -23,8 +29,13 @@ import {
 } from "../lib/tuning/study-state";
 import type { TrialState } from "../lib/tuning/distributions";
 import { createDb } from "../db/client";
+import { ApiError } from "../http/errors";
 import { TernDurableObject } from "../system/durable-object";
+import { RunLogger } from "../tracking/run-logger";
+import { TrackingService } from "../tracking/service";
+import { TrackingStore } from "../tracking/store";
 import { StudyStore } from "./store";
+import { endTrialRun } from "./trial-runs";
 
 export type StudyResult<T> = { ok: true; value: T } | { ok: false; error: { code: StudyErrorCode; message: string } };
 
@@ -59,13 +70,21 @@ interface TrialRow extends Record<string, SqlStorageValue> {
 
 const parseOrNull = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
 
+const PENDING_RUN_ENDS = "pending_run_ends";
+
 export class StudyObject extends TernDurableObject {
   private study: StudyState | null = null;
+  /** Trial numbers whose tracking run must still be ended (their trial failed by heartbeat). */
+  private pendingRunEnds: number[] = [];
+  /** The revision D1 is known to hold; -1 after a wake-up, so the first flush writes it again. */
+  private mirroredRevision = -1;
+  private flushing: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       this.study = this.load();
+      if (this.study) this.scheduleFlush();
     });
   }
 
@@ -75,6 +94,7 @@ export class StudyObject extends TernDurableObject {
     if (!exists) return null;
     const meta = new Map(sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray().map((r) => [r.key, JSON.parse(r.value)]));
     if (!meta.has("config")) return null;
+    this.pendingRunEnds = (meta.get(PENDING_RUN_ENDS) ?? []) as number[];
     const trials: TrialData[] = sql
       .exec<TrialRow>("SELECT * FROM trials ORDER BY number")
       .toArray()
@@ -118,6 +138,7 @@ export class StudyObject extends TernDurableObject {
         ["pruner_state", study.prunerState],
         ["revision", study.revision],
         ["last_update_time", study.lastUpdateTime],
+        [PENDING_RUN_ENDS, this.pendingRunEnds],
       ];
       for (const [key, value] of meta) sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, JSON.stringify(value));
       for (const n of dirty.trials) {
@@ -154,7 +175,10 @@ export class StudyObject extends TernDurableObject {
     if (!study) return { ok: false, error: { code: "RESOURCE_DOES_NOT_EXIST", message: "The study does not exist" } };
     try {
       const value = op(study);
-      if (write) this.persist(study);
+      if (write) {
+        this.persist(study);
+        this.scheduleFlush();
+      }
       return { ok: true, value };
     } catch (err) {
       this.study = this.load();
@@ -164,6 +188,68 @@ export class StudyObject extends TernDurableObject {
         return { ok: false, error: { code: "INVALID_PARAMETER_VALUE", message: err.message } };
       }
       throw err;
+    }
+  }
+
+  /** Fails stale trials; those with a tracking run are queued to have it ended as FAILED. */
+  private failStale(study: StudyState, now: number): number[] {
+    const failed = study.failStale(now);
+    for (const n of failed) if (study.trials[n].runId !== null) this.pendingRunEnds.push(n);
+    return failed;
+  }
+
+  private scheduleFlush(): void {
+    this.ctx.waitUntil(this.flush());
+  }
+
+  /**
+   * Brings D1 up to the study's revision and ends queued tracking runs. While one flush runs, callers
+   * share it, and it loops until nothing is left, so a burst of asks and tells costs a few D1 writes.
+   */
+  private flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    const study = this.study;
+    if (!study || (study.revision === this.mirroredRevision && this.pendingRunEnds.length === 0)) return Promise.resolve();
+    const flushing = (async () => {
+      // Yield first, so `this.flushing` is set before the loop can finish.
+      await null;
+      try {
+        for (;;) {
+          const current = this.study;
+          if (!current || (current.revision === this.mirroredRevision && this.pendingRunEnds.length === 0)) break;
+          if (current.revision !== this.mirroredRevision) {
+            const revision = current.revision;
+            await new StudyStore(createDb(this.env.DB)).mirrorSummary(current.config.studyId, this.info(current));
+            this.mirroredRevision = revision;
+          }
+          if (this.pendingRunEnds.length) await this.endPendingRuns(current);
+        }
+      } catch (err) {
+        console.error(JSON.stringify({ event: "study.flush_failed", study_id: study.config.studyId, error: String(err) }));
+      } finally {
+        this.flushing = null;
+      }
+    })();
+    this.flushing = flushing;
+    return flushing;
+  }
+
+  /** Ends the tracking run of each queued trial, then drops it from the stored queue. */
+  private async endPendingRuns(study: StudyState): Promise<void> {
+    const db = createDb(this.env.DB);
+    const tracking = new TrackingService(new TrackingStore(db));
+    const runLogger = new RunLogger(tracking, db);
+    for (const n of [...this.pendingRunEnds]) {
+      const t = study.trials[n];
+      try {
+        if (t) await endTrialRun(tracking, runLogger, trialToJson(t), study.config.directions.length, Date.now());
+      } catch (err) {
+        // A run deleted or already ended by hand is left as it is; anything else is retried next flush.
+        if (!(err instanceof ApiError && (err.code === "RESOURCE_DOES_NOT_EXIST" || err.code === "INVALID_STATE"))) throw err;
+      }
+      if (this.study !== study) return; // destroyed (or reloaded) meanwhile
+      this.pendingRunEnds = this.pendingRunEnds.filter((x) => x !== n);
+      this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", PENDING_RUN_ENDS, JSON.stringify(this.pendingRunEnds));
     }
   }
 
@@ -190,6 +276,7 @@ export class StudyObject extends TernDurableObject {
   }
 
   async getInfo(): Promise<StudyResult<StudyInfo>> {
+    await this.flush();
     return this.run((s) => this.info(s), false);
   }
 
@@ -203,7 +290,7 @@ export class StudyObject extends TernDurableObject {
   async ask(space: Record<string, Distribution> | null): Promise<StudyResult<{ trial: TrialJson; info: StudyInfo }>> {
     const result = this.run((s) => {
       const now = Date.now();
-      s.failStale(now);
+      this.failStale(s, now);
       const t = s.ask(space, now);
       return { trial: trialToJson(t), info: this.info(s) };
     });
@@ -272,12 +359,12 @@ export class StudyObject extends TernDurableObject {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.study = null;
+    this.pendingRunEnds = [];
   }
 
   override async alarm(): Promise<void> {
-    const result = this.run((s) => (s.failStale(Date.now()).length ? this.info(s) : null));
-    // No Worker call follows an alarm, so the object mirrors its own summary this time.
-    if (result.ok && result.value) await new StudyStore(createDb(this.env.DB)).mirrorSummary(result.value.config.studyId, result.value);
+    this.run((s) => this.failStale(s, Date.now()));
+    await this.flush();
     await this.scheduleStaleCheck();
   }
 }

@@ -126,7 +126,7 @@ export function logAddExp(a: number, b: number): number {
 }
 
 /** log(exp(p) − exp(q)) for p ≥ q. */
-function logDiffExp(p: number, q: number): number {
+export function logDiffExp(p: number, q: number): number {
   if (q === -Infinity) return p;
   return p + Math.log1p(-Math.exp(q - p));
 }

@@ -18,6 +18,7 @@ import {
   sampleSearchSpace,
   sampleTpeParam,
   sampleTpeRelativeAtStart,
+  tpeMemo,
 } from "./tpe";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -224,9 +225,11 @@ registerSampler("tpe", (options, directions) => {
     type: "tpe",
     sampleSearchSpace(ctx, space) {
       // The joint sample is drawn once, when the trial starts, and kept on it for define-by-run suggestions.
+      // One memo for the whole call: every parameter of this trial shares the same good/bad split.
+      const base = { ...input(ctx), memo: tpeMemo() };
       const existing = storedRelative(ctx);
-      const relative = Object.keys(existing.params).length > 0 ? existing : sampleTpeRelativeAtStart(input(ctx));
-      const params = sampleSearchSpace({ ...input(ctx), searchSpace: space, relative });
+      const relative = Object.keys(existing.params).length > 0 ? existing : sampleTpeRelativeAtStart(base);
+      const params = sampleSearchSpace({ ...base, searchSpace: space, relative });
       const systemAttrs = relative === existing ? {} : relativeAttrs(relative);
       return Object.keys(systemAttrs).length > 0 ? { params, systemAttrs } : { params };
     },

@@ -211,8 +211,38 @@ export class StudyState {
     return t;
   }
 
+  /**
+   * The trials as samplers see them. The views are kept between calls (a study's history is mostly
+   * unchanged from one ask to the next) and each is rebuilt whenever any field it copies no longer is
+   * the trial's own, so a stale view is impossible whatever changed the trial.
+   */
+  sampleView(): StudyTrial[] {
+    const views = this.views;
+    views.length = Math.min(views.length, this.trials.length);
+    for (let i = 0; i < this.trials.length; i++) {
+      const t = this.trials[i];
+      const v = views[i];
+      if (
+        v === undefined ||
+        v.number !== t.number ||
+        v.state !== t.state ||
+        v.values !== t.values ||
+        v.params !== t.params ||
+        v.distributions !== t.distributions ||
+        v.intermediateValues !== t.intermediate ||
+        v.constraints !== t.constraints ||
+        v.systemAttrs !== t.systemAttrs
+      ) {
+        views[i] = toStudyTrial(t);
+      }
+    }
+    return views.slice();
+  }
+
+  private readonly views: StudyTrial[] = [];
+
   private samplerContext(trialNumber: number, rng: Rng): SamplerContext {
-    return { trials: this.trials.map(toStudyTrial), directions: this.config.directions, rng, trialNumber, studyName: this.config.name };
+    return { trials: this.sampleView(), directions: this.config.directions, rng, trialNumber, studyName: this.config.name };
   }
 
   /** A new RUNNING trial: the oldest WAITING one if any, else a new number; `space` is sampled at once. */

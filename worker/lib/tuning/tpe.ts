@@ -28,7 +28,7 @@ import {
   toInternal,
   transformedBounds,
 } from "./distributions";
-import { logGaussMass, normLogPdf, truncNormPpf } from "./normal";
+import { LOG_SQRT_2PI, logDiffExp, logGaussMass, logNdtr, truncNormPpf } from "./normal";
 import {
   greedyHypervolumeSubset,
   hypervolumeContributions,
@@ -145,7 +145,14 @@ export interface NumericKernels {
   high: number;
   /** log of each component's normal mass inside [low, high] (the truncation normaliser). */
   logMass: number[];
+  /** log of each bandwidth, computed once per fit rather than once per evaluated point. */
+  logSigma: Float64Array;
+  /** Component k is distinct pair unique[k] of (uniqueMus, uniqueSigmas). */
+  unique: Int32Array;
+  uniqueMus: number[];
+  uniqueSigmas: number[];
 }
+
 
 export interface CategoricalKernels {
   kind: "categorical";
@@ -166,6 +173,40 @@ function checkWeights(w: number[], n: number): number[] {
   return out;
 }
 
+/**
+ * Indices 0..m−1 ordered by xs[i], equal values (−0 and 0 included) in index order: the stable comparator
+ * sort, but done as a native numeric sort of the values, each index then placed at the start of its value's
+ * run plus the number of equal values before it (the binary search finds −0 and 0 as one run). With a NaN (no order) the comparator sort is used.
+ */
+export function sortedOrder(xs: readonly number[], m: number): Uint32Array {
+  const order = new Uint32Array(m);
+  const sorted = new Float64Array(m);
+  let nan = false;
+  for (let i = 0; i < m; i++) {
+    sorted[i] = xs[i];
+    if (xs[i] !== xs[i]) nan = true;
+  }
+  if (nan) {
+    for (let i = 0; i < m; i++) order[i] = i;
+    return order.sort((a, b) => xs[a] - xs[b] || a - b);
+  }
+  sorted.sort();
+  // filled[j]: how many indices already placed in the run of equal values starting at j.
+  const filled = new Uint32Array(m);
+  for (let i = 0; i < m; i++) {
+    const v = xs[i];
+    let lo = 0;
+    let hi = m;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    order[lo + filled[lo]++] = i;
+  }
+  return order;
+}
+
 function numericKernels(
   obs: number[],
   d: NumericDistribution,
@@ -173,36 +214,90 @@ function numericKernels(
   p: ParzenParameters,
 ): NumericKernels {
   const { low, high } = transformedBounds(d);
-  const mus = d.log ? obs.map(Math.log) : obs.slice();
-  const n = mus.length;
+  const n = obs.length;
+  const mus = new Array<number>(n + 1);
+  for (let i = 0; i < n; i++) mus[i] = d.log ? Math.log(obs[i]) : obs[i];
+  const prior = 0.5 * (low + high);
   const range = high - low;
-  let sigmas: number[];
+  const sigmas = new Array<number>(n + 1);
+  // Component indices by centre (univariate only).
+  let order: Uint32Array | null = null;
   if (p.multivariate) {
     const s = 0.2 * Math.max(n, 1) ** (-1 / (nDims + 4)) * range;
-    sigmas = new Array<number>(n).fill(s);
+    for (let i = 0; i < n; i++) sigmas[i] = s;
   } else {
     // Bandwidth = the larger gap to a neighbour among the sorted centres, the prior centre included
     // (Optuna ≤ 4.8), with the bounds as outer neighbours; the outermost centres use only the inner gap.
-    const centres = mus.concat([0.5 * (low + high)]);
-    const order = centres.map((_, i) => i).sort((a, b) => centres[a] - centres[b]);
-    const padded = [low, ...order.map((i) => centres[i]), high];
-    const sorted = order.map((_, j) => Math.max(padded[j + 1] - padded[j], padded[j + 2] - padded[j + 1]));
-    if (!p.considerEndpoints && padded.length >= 4) {
-      sorted[0] = padded[2] - padded[1];
-      sorted[sorted.length - 1] = padded[padded.length - 2] - padded[padded.length - 3];
+    // Equal centres keep their input order (a stable sort), which decides which of them gets which gap.
+    const m = n + 1;
+    mus[n] = prior;
+    order = sortedOrder(mus, m);
+    // padded[j] = low, the sorted centres, high.
+    const padded = new Float64Array(m + 2);
+    padded[0] = low;
+    for (let j = 0; j < m; j++) padded[j + 1] = mus[order[j]];
+    padded[m + 1] = high;
+    for (let j = 0; j < m; j++) {
+      const orig = order[j];
+      if (orig >= n) continue;
+      let s = Math.max(padded[j + 1] - padded[j], padded[j + 2] - padded[j + 1]);
+      if (!p.considerEndpoints && m >= 2) {
+        if (j === 0) s = padded[2] - padded[1];
+        else if (j === m - 1) s = padded[m] - padded[m - 1];
+      }
+      sigmas[orig] = s;
     }
-    sigmas = new Array<number>(n);
-    order.forEach((orig, j) => {
-      if (orig < n) sigmas[orig] = sorted[j];
-    });
   }
   // Magic clip: no kernel narrower than range/(n + 2) (one for the prior, one more), none wider than range.
   const minSigma = p.considerMagicClip ? range / Math.min(100, n + 2) : 1e-12;
-  sigmas = sigmas.map((s) => Math.min(range, Math.max(minSigma, s)));
-  mus.push(0.5 * (low + high));
-  sigmas.push(range);
-  const logMass = mus.map((mu, k) => logGaussMass((low - mu) / sigmas[k], (high - mu) / sigmas[k]));
-  return { kind: "numeric", distribution: d, mus, sigmas, low, high, logMass };
+  for (let i = 0; i < n; i++) sigmas[i] = Math.min(range, Math.max(minSigma, sigmas[i]));
+  mus[n] = prior;
+  sigmas[n] = range;
+  // Many components share (μ, σ) (repeated grid values whose gaps clip to the same minimum), and a
+  // component's densities depend on nothing else, so the costly normal masses are computed per distinct pair.
+  // Equal centres are adjacent in `order` (univariate) or share one bandwidth (multivariate), so pairs are
+  // matched within runs of equal centres; NaN centres (never equal to anything) each get their own pair.
+  const unique = new Int32Array(n + 1).fill(-1);
+  const uniqueMus: number[] = [];
+  const uniqueSigmas: number[] = [];
+  const uniqueLogMass: number[] = [];
+  const logMass = new Array<number>(n + 1);
+  const logSigma = new Float64Array(n + 1);
+  const addPair = (k: number): number => {
+    uniqueMus.push(mus[k]);
+    uniqueSigmas.push(sigmas[k]);
+    uniqueLogMass.push(logGaussMass((low - mus[k]) / sigmas[k], (high - mus[k]) / sigmas[k]));
+    return uniqueMus.length - 1;
+  };
+  if (order) {
+    let runStart = 0;
+    for (let j = 0; j <= n; j++) {
+      const k = order[j];
+      if (j > 0 && !(mus[k] === mus[order[j - 1]])) runStart = uniqueMus.length;
+      let u = -1;
+      for (let v = runStart; v < uniqueMus.length; v++) {
+        if (uniqueSigmas[v] === sigmas[k]) {
+          u = v;
+          break;
+        }
+      }
+      unique[k] = u >= 0 ? u : addPair(k);
+    }
+  } else {
+    const byMu = new Map<number, Map<number, number>>();
+    for (let k = 0; k <= n; k++) {
+      let bySigma = byMu.get(mus[k]);
+      if (!bySigma) byMu.set(mus[k], (bySigma = new Map()));
+      let u = bySigma.get(sigmas[k]);
+      if (u === undefined) bySigma.set(sigmas[k], (u = addPair(k)));
+      unique[k] = u;
+    }
+  }
+  for (let k = 0; k <= n; k++) {
+    logMass[k] = uniqueLogMass[unique[k]];
+    logSigma[k] = Math.log(sigmas[k]);
+  }
+  return { kind: "numeric", distribution: d, mus, sigmas, low, high, logMass, logSigma, unique, uniqueMus, uniqueSigmas };
 }
 
 function categoricalKernels(obs: number[], nChoices: number, priorWeight: number): CategoricalKernels {
@@ -288,48 +383,128 @@ export function sampleParzen(pe: ParzenEstimator, rng: Rng, size: number): Recor
   return out;
 }
 
-function componentLogPdf(dim: NumericKernels, x: number, k: number): number {
-  const mu = dim.mus[k];
-  const sigma = dim.sigmas[k];
+/**
+ * Adds each component's log-density at every sample of one numeric parameter to `terms` (sample-major,
+ * K components per sample). The arithmetic is the per-point formula term for term, only hoisted: the
+ * transform of x once per sample, log σ once per fit, and a grid value's cell masses once per distinct
+ * value (candidates drawn from l(x) repeat on a grid).
+ */
+function addNumericLogPdf(dim: NumericKernels, xs: readonly number[], terms: Float64Array, K: number): void {
+  const { mus, sigmas, logMass, logSigma, low, high } = dim;
   const d = dim.distribution;
   if (d.step === null) {
-    const t = d.log ? Math.log(x) : x;
-    if (t < dim.low || t > dim.high) return -Infinity;
-    return normLogPdf((t - mu) / sigma) - dim.logMass[k] - Math.log(sigma);
+    for (let i = 0; i < xs.length; i++) {
+      const x = xs[i];
+      const t = d.log ? Math.log(x) : x;
+      const row = i * K;
+      if (t < low || t > high) {
+        for (let k = 0; k < K; k++) terms[row + k] += -Infinity;
+        continue;
+      }
+      for (let k = 0; k < K; k++) {
+        const z = (t - mus[k]) / sigmas[k];
+        terms[row + k] += -0.5 * z * z - LOG_SQRT_2PI - logMass[k] - logSigma[k];
+      }
+    }
+    return;
   }
-  // A grid value's probability is the component's mass over its grid cell.
+  // A grid value's probability is the component's mass over its grid cell. Unless the cell straddles the
+  // component's centre, that mass is logDiffExp of log Φ at the two cell edges (mirrored to the left tail
+  // on the right of the centre), exactly as logGaussMass forms it; neighbouring candidate cells share an
+  // edge, so log Φ is computed once per distinct edge and component.
   const half = d.step / 2;
-  const lo = d.log ? Math.log(x - half) : x - half;
-  const hi = d.log ? Math.log(x + half) : x + half;
-  return logGaussMass((lo - mu) / sigma, (hi - mu) / sigma) - dim.logMass[k];
+  const { unique, uniqueMus, uniqueSigmas } = dim;
+  const U = uniqueMus.length;
+  const cells = new Map<number, Float64Array>();
+  // Per edge: the standardised edge z of every distinct component, then log Φ(−|z|).
+  const edges = new Map<number, Float64Array>();
+  const edgeRow = (e: number): Float64Array => {
+    let row = edges.get(e);
+    if (!row) {
+      row = new Float64Array(2 * U);
+      for (let u = 0; u < U; u++) {
+        const z = (e - uniqueMus[u]) / uniqueSigmas[u];
+        row[u] = z;
+        row[U + u] = z <= 0 ? logNdtr(z) : logNdtr(-z);
+      }
+      edges.set(e, row);
+    }
+    return row;
+  };
+  const masses = new Float64Array(U);
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i];
+    let cell = cells.get(x);
+    if (!cell) {
+      cell = new Float64Array(K);
+      const lo = edgeRow(d.log ? Math.log(x - half) : x - half);
+      const hi = edgeRow(d.log ? Math.log(x + half) : x + half);
+      for (let u = 0; u < U; u++) {
+        const a = lo[u];
+        const b = hi[u];
+        if (b <= 0) masses[u] = logDiffExp(hi[U + u], lo[U + u]);
+        else if (a > 0) masses[u] = logDiffExp(lo[U + u], hi[U + u]);
+        else masses[u] = logGaussMass(a, b);
+      }
+      for (let k = 0; k < K; k++) cell[k] = masses[unique[k]] - logMass[k];
+      cells.set(x, cell);
+    }
+    const row = i * K;
+    for (let k = 0; k < K; k++) terms[row + k] += cell[k];
+  }
 }
+
+function addCategoricalLogPdf(dim: CategoricalKernels, xs: readonly number[], terms: Float64Array, K: number): void {
+  const columns = new Map<number, Float64Array>();
+  for (let i = 0; i < xs.length; i++) {
+    const c = Math.trunc(xs[i]);
+    let column = columns.get(c);
+    if (!column) {
+      column = new Float64Array(K);
+      for (let k = 0; k < K; k++) column[k] = Math.log(dim.probs[k][c]);
+      columns.set(c, column);
+    }
+    const row = i * K;
+    for (let k = 0; k < K; k++) terms[row + k] += column[k];
+  }
+}
+
+let scratch = new Float64Array(0);
 
 /** log p(x) of the mixture for each joint sample (internal representation). */
 export function logPdfParzen(pe: ParzenEstimator, samples: Readonly<Record<string, number[]>>): number[] {
   const names = Object.keys(pe.dims);
   const size = names.length > 0 ? samples[names[0]].length : 0;
   const K = pe.weights.length;
-  const result: number[] = [];
-  const terms = new Array<number>(K);
+  // terms[i·K + k] = log w_k + Σ_dims log p_k(x_i), summed in the same order as a per-point loop would.
+  // A scratch buffer reused between calls (one ask evaluates a dozen such matrices), zeroed by the fill.
+  if (scratch.length < size * K) scratch = new Float64Array(Math.max(size * K, 2 * scratch.length));
+  const terms = scratch;
+  const logWeights = new Float64Array(K);
+  for (let k = 0; k < K; k++) logWeights[k] = Math.log(pe.weights[k]);
+  for (let i = 0; i < size; i++) terms.set(logWeights, i * K);
+  for (const name of names) {
+    const dim = pe.dims[name];
+    if (dim.kind === "categorical") addCategoricalLogPdf(dim, samples[name], terms, K);
+    else addNumericLogPdf(dim, samples[name], terms, K);
+  }
+  const result = new Array<number>(size);
   for (let i = 0; i < size; i++) {
-    for (let k = 0; k < K; k++) {
-      let lp = Math.log(pe.weights[k]);
-      for (const name of names) {
-        const dim = pe.dims[name];
-        const x = samples[name][i];
-        lp += dim.kind === "categorical" ? Math.log(dim.probs[k][Math.trunc(x)]) : componentLogPdf(dim, x, k);
-      }
-      terms[k] = lp;
-    }
+    const row = i * K;
     let max = -Infinity;
-    for (const t of terms) if (t > max) max = t;
+    for (let k = 0; k < K; k++) if (terms[row + k] > max) max = terms[row + k];
     if (max === -Infinity || Number.isNaN(max)) {
-      result.push(max);
+      result[i] = max;
       continue;
     }
     let s = 0;
-    for (const t of terms) s += Math.exp(t - max);
-    result.push(Math.log(s) + max);
+    for (let k = 0; k < K; k++) {
+      const y = terms[row + k] - max;
+      // exp underflows to exactly 0 below −745.14, and adding 0 leaves s unchanged: skip the call (NaN
+      // still goes through, so it propagates as before).
+      if (!(y < -746)) s += Math.exp(y);
+    }
+    result[i] = Math.log(s) + max;
   }
   return result;
 }
@@ -536,6 +711,43 @@ export interface TpeInput {
   rng: Rng;
   /** Number of the trial being sampled; excluded from the constant liar's running trials. */
   trialNumber?: number;
+  /**
+   * Results that depend only on the trials, shared by the samples of one new trial (the good/bad split
+   * and MOTPE's weights are the same for each of its parameters). Make one with `tpeMemo()` per call on
+   * an unchanged trial list; never reuse it after the trials change.
+   */
+  memo?: TpeMemo;
+}
+
+interface TpeSplit {
+  below: TrialRecord[];
+  above: TrialRecord[];
+  constraints: boolean;
+  motpeWeights?: number[];
+}
+
+export interface TpeMemo {
+  splits: Map<string, TpeSplit>;
+}
+
+export function tpeMemo(): TpeMemo {
+  return { splits: new Map() };
+}
+
+/** The good/bad split of the considered trials (finished ones, plus running ones under the constant liar). */
+function splitFor(input: TpeInput, o: TpeOptions, directions: readonly StudyDirection[]): TpeSplit {
+  const key = `${o.constantLiar ? 1 : 0}:${input.trialNumber ?? ""}`;
+  const cached = input.memo?.splits.get(key);
+  if (cached) return cached;
+  const states: TrialState[] = o.constantLiar ? ["COMPLETE", "PRUNED", "RUNNING"] : ["COMPLETE", "PRUNED"];
+  const considered = input.trials.filter(
+    (t) => states.includes(t.state) && !(t.state === "RUNNING" && t.number === input.trialNumber),
+  );
+  const n = considered.filter((t) => t.state !== "RUNNING").length;
+  const constraints = constraintsEnabled(input.trials);
+  const split: TpeSplit = { ...splitTrials(considered, o.gamma(n), directions, { constraints }), constraints };
+  input.memo?.splits.set(key, split);
+  return split;
 }
 
 function finishedCount(trials: readonly TrialRecord[]): number {
@@ -564,13 +776,8 @@ function tpeJoint(
   searchSpace: Readonly<Record<string, Distribution>>,
 ): Record<string, ParamValue> {
   const directions = directionList(input.direction);
-  const states: TrialState[] = o.constantLiar ? ["COMPLETE", "PRUNED", "RUNNING"] : ["COMPLETE", "PRUNED"];
-  const considered = input.trials.filter(
-    (t) => states.includes(t.state) && !(t.state === "RUNNING" && t.number === input.trialNumber),
-  );
-  const n = considered.filter((t) => t.state !== "RUNNING").length;
-  const constraints = constraintsEnabled(input.trials);
-  const { below, above } = splitTrials(considered, o.gamma(n), directions, { constraints });
+  const split = splitFor(input, o, directions);
+  const { below, above, constraints } = split;
   const params: ParzenParameters = {
     priorWeight: o.priorWeight,
     considerMagicClip: o.considerMagicClip,
@@ -581,7 +788,7 @@ function tpeJoint(
   const belowObs = observationsOf(below, searchSpace);
   let belowWeights: number[] | undefined;
   if (directions.length > 1) {
-    const all = motpeBelowWeights(below, directions, constraints);
+    const all = (split.motpeWeights ??= motpeBelowWeights(below, directions, constraints));
     belowWeights = belowObs.kept.map((i) => all[i]);
   }
   const l = buildParzenEstimator(belowObs.obs, searchSpace, params, belowWeights);
@@ -739,10 +946,11 @@ export function sampleTpeParam(
 export function sampleSearchSpace(
   input: TpeInput & { searchSpace: Readonly<Record<string, Distribution>>; relative?: RelativeSample },
 ): Record<string, ParamValue> {
-  const relative = input.relative ?? sampleTpeRelativeAtStart(input);
+  const shared = input.memo ? input : { ...input, memo: tpeMemo() };
+  const relative = shared.relative ?? sampleTpeRelativeAtStart(shared);
   const out: Record<string, ParamValue> = {};
-  for (const [name, d] of Object.entries(input.searchSpace)) {
-    out[name] = sampleTpeParam({ ...input, paramName: name, distribution: d, relative });
+  for (const [name, d] of Object.entries(shared.searchSpace)) {
+    out[name] = sampleTpeParam({ ...shared, paramName: name, distribution: d, relative });
   }
   return out;
 }
