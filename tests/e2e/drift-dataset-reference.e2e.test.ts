@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Page, Request } from "playwright-core";
 import { columnDrift, inferColumnType, type RawValue } from "../../worker/lib/drift";
 import { launch } from "./browser";
+import { mulberry32, standardNormal } from "../../worker/lib/random";
 
 const baseUrl = inject("baseUrl");
 const suffix = Math.random().toString(36).slice(2, 8);
@@ -26,25 +27,14 @@ let versionId = "";
 const pageErrors: string[] = [];
 const requests: { method: string; url: string }[] = [];
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type Columns = Record<string, RawValue[]>;
 
 const CALM = ["great", "service", "friendly", "staff", "quick", "delivery", "helpful", "support", "easy", "checkout", "clean", "store"];
 const ANGRY = ["refund", "broken", "late", "rude", "missing", "parcel", "charged", "twice", "cancelled", "order", "waiting", "weeks"];
 
 function generate(rows: number, seed: number, drift: boolean): Columns {
-  const r = rng(seed);
-  const normal = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+  const r = mulberry32(seed);
+  const normal = () => standardNormal(r);
   const words = (n: number, vocab: string[]) => Array.from({ length: n }, () => vocab[Math.floor(r() * vocab.length)]).join(" ");
   const cols: Columns = { tenure: [], spend: [], plan: [], review: [] };
   for (let i = 0; i < rows; i++) {

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Page, Worker as PwWorker } from "playwright-core";
 import { columnDrift, datasetDrift, inferColumnType, type RawValue } from "../../worker/lib/drift";
 import { launch } from "./browser";
+import { mulberry32, standardNormal } from "../../worker/lib/random";
 
 const baseUrl = inject("baseUrl");
 let browser: Awaited<ReturnType<typeof launch>>;
@@ -21,23 +22,12 @@ const workers: PwWorker[] = [];
 const closedWorkers: PwWorker[] = [];
 let tmp = "";
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type Columns = Record<string, RawValue[]>;
 
 /** Values generated here; written to CSV with full precision so the page reads the same numbers. */
 function generate(rows: number, seed: number, drift: boolean): Columns {
-  const r = rng(seed);
-  const normal = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+  const r = mulberry32(seed);
+  const normal = () => standardNormal(r);
   const cols: Columns = { stable_num: [], shifted_num: [], stable_cat: [], shifted_cat: [], small_int: [], sparse: [], note: [], tag: [] };
   for (let i = 0; i < rows; i++) {
     cols.stable_num.push(10 + normal());

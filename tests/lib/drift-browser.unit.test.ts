@@ -10,17 +10,7 @@ import { readCsv, readParquet } from "../../app/src/lib/drift/read-table";
 import { inferTableColumnType, type ColumnValues, type Table } from "../../app/src/lib/drift/table";
 import { computeColumn } from "../../app/src/lib/workers/drift/api";
 import { monitorReportBody, planReport, sortOutcomes, summarize, summaryTitle, formatScore } from "../../app/src/lib/drift/report";
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../../worker/lib/random";
 
 /** The cells of a column as the pure module takes them. */
 function cells(data: ColumnValues): RawValue[] {
@@ -29,7 +19,7 @@ function cells(data: ColumnValues): RawValue[] {
 }
 
 function csv(rows: number, seed: number, shift: number): string {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const cities = ["Lyon", "Paris", "Nice", "Lille"];
   const lines = ["age,income,city,flag,id,score"];
   for (let i = 0; i < rows; i++) {

@@ -11,25 +11,15 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { driftReport, STATTESTS, type RawValue } from "../../worker/lib/drift";
+import { mulberry32 } from "../../worker/lib/random";
 
 const CLI = join(__dirname, "..", "..", "cli", "tern.mjs");
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Columns = Record<string, RawValue[]>;
 
 /** Cells rounded to the text the CSV holds, so the in-process run sees exactly what the CLI reads. */
 function generate(rows: number, seed: number, current: boolean): Columns {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const cols: Columns = { shifted: [], stable: [], constant: [], colour: [], empty: [] };
   const colours = ["red", "green", "blue"];
   for (let i = 0; i < rows; i++) {
@@ -232,7 +222,7 @@ describe("tern drift overrides", () => {
 
   it("--target and --prediction report model quality for reference and current", async () => {
     const mk = (n: number, seed: number, noise: number) => {
-      const r = rng(seed);
+      const r = mulberry32(seed);
       const rows = ["x,label,guess,proba,y,yhat"];
       for (let i = 0; i < n; i++) {
         const x = r();

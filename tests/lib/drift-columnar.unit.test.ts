@@ -17,29 +17,18 @@ import {
 } from "../../worker/lib/drift/columnar";
 import { histogramCounts, sturgesEdges } from "../../worker/lib/drift/binning";
 import { wassersteinDistance } from "../../worker/lib/drift/stattests";
-
-/** Deterministic uniform numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32, standardNormal } from "../../worker/lib/random";
 
 function normals(n: number, seed: number, mean = 0, sd = 1): number[] {
-  const r = rng(seed);
-  return Array.from({ length: n }, () => mean + sd * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()));
+  const r = mulberry32(seed);
+  return Array.from({ length: n }, () => mean + sd * standardNormal(r));
 }
 
 const NUMERIC_METHODS: StattestName[] = ["ks", "wasserstein", "psi", "kl_div", "jensenshannon", "hellinger", "chisquare", "z"];
 const CAT_METHODS: StattestName[] = ["chisquare", "z", "psi", "kl_div", "jensenshannon", "hellinger"];
 
 function numericCases(): [string, number[], number[]][] {
-  const r = rng(7);
+  const r = mulberry32(7);
   return [
     ["continuous, shifted", normals(3000, 1), normals(2500, 2, 0.3, 1.2)],
     ["continuous, same", normals(1200, 3), normals(900, 4)],
@@ -95,7 +84,7 @@ describe("numeric columns: sorted engine equals the array tests", () => {
 
 describe("categorical columns: counts engine equals the array tests", () => {
   const dict: CategoryValue[] = ["a", "b", "c", "d", "é", "zz"];
-  const r = rng(21);
+  const r = mulberry32(21);
   const codesRef = Int32Array.from({ length: 1500 }, () => (r() < 0.05 ? -1 : Math.floor(r() * 4)));
   const codesCur = Int32Array.from({ length: 1300 }, () => (r() < 0.05 ? -1 : Math.floor(r() * 6)));
   const cells = (codes: Int32Array) => Array.from(codes, (c) => (c < 0 ? null : dict[c]));

@@ -16,21 +16,11 @@ import {
   textDrift,
   tokenize,
 } from "../../worker/lib/drift";
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../../worker/lib/random";
 
 /** Sentences of 4-8 words drawn from a vocabulary. */
 function sentences(n: number, vocabulary: string[], seed: number): string[] {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   return Array.from({ length: n }, () => Array.from({ length: 4 + Math.floor(r() * 5) }, () => vocabulary[Math.floor(r() * vocabulary.length)]).join(" "));
 }
 

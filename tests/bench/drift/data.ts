@@ -5,25 +5,15 @@
 import type { ColumnValues } from "../../../app/src/lib/drift/table";
 import type { ColumnTask } from "../../../app/src/lib/workers/drift/api";
 import type { StattestName } from "../../../worker/lib/drift";
+import { mulberry32 } from "../../../worker/lib/random";
 
 export const NUMERIC_COLUMNS = 20;
 export const CATEGORICAL_COLUMNS = 5;
 /** Every column also runs these, beside its default test. */
 export const EXTRA_METHODS: StattestName[] = ["ks", "wasserstein", "psi", "jensenshannon"];
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function numeric(rows: number, seed: number, shift: number, scale: number): ColumnValues {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const values = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
     // Sum of four uniforms, centred (near-normal). Only + - × on doubles, so every JS engine
@@ -38,7 +28,7 @@ function numeric(rows: number, seed: number, shift: number, scale: number): Colu
 const DICTIONARY = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"];
 
 function categorical(rows: number, seed: number, categories: number, tilt: number): ColumnValues {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const codes = new Int32Array(rows);
   for (let i = 0; i < rows; i++) {
     const u = r();

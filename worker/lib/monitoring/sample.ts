@@ -2,18 +2,7 @@
  * Row sampling for scheduled drift checks: a uniform sample without replacement of at most k row
  * indices out of n, reproducible from a seed, returned in ascending order so columns keep row order.
  */
-
-/** mulberry32: a small seeded PRNG; the sample only needs to be uniform and reproducible, not secret. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../random";
 
 /** Indices 0..n-1 when n <= k; otherwise k distinct indices chosen by Floyd's algorithm, sorted. */
 export function sampleIndices(n: number, k: number, seed: number): number[] {

@@ -1,11 +1,12 @@
 /**
- * The pipelines API's wire shapes (no runtime imports, so the pure pipeline modules and their Node tests
+ * The pipelines API's wire shapes (type-only imports, so the pure pipeline modules and their Node tests
  * can use them).
  */
-export const RUN_STATES = ["queued", "running", "success", "failed"] as const;
-export type RunState = (typeof RUN_STATES)[number];
-export const TASK_STATES = ["none", "queued", "running", "success", "failed", "up_for_retry", "upstream_failed", "skipped"] as const;
-export type TaskState = (typeof TASK_STATES)[number];
+import type { RunStateName, TaskState } from "../../../../worker/lib/pipelines/machine";
+
+// The state names are the run state machine's own: the API reports them as the machine sets them.
+export type { TaskState };
+export type RunState = RunStateName;
 export type RunType = "manual" | "scheduled" | "backfill";
 
 /** A task of a checked spec. Kinds beyond the ones named here are shown generically. */

@@ -5,6 +5,7 @@
 import { ApiClientError } from "$lib/api/client";
 import { pipelinesApi, type Pipeline, type PipelineVersion, type RunDetail } from "$lib/api/pipelines";
 import { isRunFinished } from "$lib/pipelines/states";
+import { Poller } from "./poller";
 import { errorMessage } from "./run-fields";
 
 export const RUN_POLL_MS = 1000;
@@ -20,8 +21,7 @@ export class PipelineRunState {
   notFound = $state(false);
   /** Polls made so far (shown so a watcher can tell the page is live). */
   polls = $state(0);
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #disposed = false;
+  readonly #poller = new Poller(RUN_POLL_MS, () => this.live, () => this.refresh());
 
   constructor(pipelineId: string, runId: string) {
     this.pipelineId = pipelineId;
@@ -29,14 +29,14 @@ export class PipelineRunState {
   }
 
   get live(): boolean {
-    return !!this.run && !isRunFinished(this.run.state) && !this.#disposed;
+    return !!this.run && !isRunFinished(this.run.state) && !this.#poller.disposed;
   }
 
   async load(): Promise<void> {
     this.loading = true;
     try {
       const [run, { pipeline }] = await Promise.all([pipelinesApi.run(this.runId), pipelinesApi.get(this.pipelineId)]);
-      if (this.#disposed) return;
+      if (this.#poller.disposed) return;
       this.run = run;
       this.pipeline = pipeline;
       this.version = await pipelinesApi.version(this.pipelineId, run.version);
@@ -47,28 +47,28 @@ export class PipelineRunState {
     } finally {
       this.loading = false;
     }
-    this.#schedule();
+    this.#poller.schedule();
   }
 
   async refresh(): Promise<void> {
     try {
       const run = await pipelinesApi.run(this.runId);
-      if (this.#disposed) return;
+      if (this.#poller.disposed) return;
       this.run = run;
       this.polls += 1;
       this.error = null;
     } catch (err) {
       this.error = errorMessage(err);
     }
-    this.#schedule();
+    this.#poller.schedule();
   }
 
   /** Applies an action's answer (the run after it) and resumes polling if the run is going again. */
   async act(action: () => Promise<RunDetail>): Promise<void> {
     const run = await action();
-    if (this.#disposed) return;
+    if (this.#poller.disposed) return;
     this.run = run;
-    this.#schedule();
+    this.#poller.schedule();
   }
 
   clear(taskIds: string[], downstream: boolean): Promise<void> {
@@ -83,15 +83,7 @@ export class PipelineRunState {
     return this.act(() => pipelinesApi.cancel(this.runId));
   }
 
-  #schedule(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (!this.live) return;
-    this.#timer = setTimeout(() => void this.refresh(), RUN_POLL_MS);
-  }
-
   dispose(): void {
-    this.#disposed = true;
-    clearTimeout(this.#timer);
+    this.#poller.dispose();
   }
 }

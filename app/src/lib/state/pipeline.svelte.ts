@@ -6,6 +6,7 @@ import { ApiClientError } from "$lib/api/client";
 import { pipelinesApi, type Pipeline, type PipelineVersion, type RunDetail, type RunSummary } from "$lib/api/pipelines";
 import { buildGrid, type GridModel } from "$lib/pipelines/grid";
 import { isRunFinished } from "$lib/pipelines/states";
+import { Poller } from "./poller";
 import { errorMessage } from "./run-fields";
 
 /** Runs shown in the grid (the newest by logical date). */
@@ -21,8 +22,7 @@ export class PipelineState {
   loading = $state(true);
   error = $state<string | null>(null);
   notFound = $state(false);
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #disposed = false;
+  readonly #poller = new Poller(LIVE_INTERVAL_MS, () => this.live, () => this.refresh());
 
   constructor(id: string) {
     this.id = id;
@@ -54,7 +54,7 @@ export class PipelineState {
     } finally {
       this.loading = false;
     }
-    this.#schedule();
+    this.#poller.schedule();
   }
 
   async refresh(): Promise<void> {
@@ -64,7 +64,7 @@ export class PipelineState {
     } catch (err) {
       this.error = errorMessage(err);
     }
-    this.#schedule();
+    this.#poller.schedule();
   }
 
   async #fetch(): Promise<void> {
@@ -75,7 +75,7 @@ export class PipelineState {
       return !have || !isRunFinished(r.state) || have.state !== r.state;
     });
     const fetched = await Promise.all(stale.map((r) => pipelinesApi.run(r.run_id).catch(() => null)));
-    if (this.#disposed) return;
+    if (this.#poller.disposed) return;
     const details = new Map<string, RunDetail>();
     for (const r of runs) {
       const d = this.details.get(r.run_id);
@@ -96,15 +96,7 @@ export class PipelineState {
     return v;
   }
 
-  #schedule(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#disposed || !this.live) return;
-    this.#timer = setTimeout(() => void this.refresh(), LIVE_INTERVAL_MS);
-  }
-
   dispose(): void {
-    this.#disposed = true;
-    clearTimeout(this.#timer);
+    this.#poller.dispose();
   }
 }

@@ -7,6 +7,7 @@
 import { ApiClientError } from "$lib/api/client";
 import { tuningApi, type ParamImportance, type Study, type Trial, type TrialState } from "$lib/api/tuning";
 import { trialRows, type TrialSortKey } from "$lib/tuning/trial-table";
+import { Poller } from "./poller";
 import { errorMessage } from "./run-fields";
 
 /** How often a study with RUNNING trials is polled. */
@@ -30,8 +31,7 @@ export class StudyState {
   tableStates = $state.raw<Set<TrialState>>(new Set());
   tableSort = $state.raw<{ key: TrialSortKey; ascending: boolean }>({ key: { kind: "number" }, ascending: true });
   #importanceKey = "";
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #disposed = false;
+  readonly #poller = new Poller(LIVE_INTERVAL_MS, () => this.running, () => this.refresh());
 
   constructor(id: string) {
     this.id = id;
@@ -64,7 +64,7 @@ export class StudyState {
     } finally {
       this.loading = false;
     }
-    this.#schedule();
+    this.#poller.schedule();
   }
 
   /** A manual or polled refresh: keeps what is shown if the request fails. */
@@ -75,6 +75,7 @@ export class StudyState {
     } catch (err) {
       this.error = errorMessage(err);
     }
+    this.#poller.schedule();
   }
 
   async #fetch(): Promise<void> {
@@ -83,7 +84,7 @@ export class StudyState {
       tuningApi.trials.all(this.id),
       tuningApi.bestTrials(this.id).catch(() => ({ trials: [] as Trial[] })),
     ]);
-    if (this.#disposed) return;
+    if (this.#poller.disposed) return;
     this.study = study;
     this.trials = trials;
     this.bestNumbers = best.trials.map((t) => t.number);
@@ -130,26 +131,11 @@ export class StudyState {
     this.tableSort = sameKey ? { key, ascending: !this.tableSort.ascending } : { key, ascending: key.kind !== "duration" };
   }
 
-  /** Polls again after LIVE_INTERVAL_MS while a trial is RUNNING and the tab is visible. */
-  #schedule(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#disposed || this.paused || !this.running) return;
-    this.#timer = setTimeout(async () => {
-      await this.refresh();
-      this.#schedule();
-    }, LIVE_INTERVAL_MS);
-  }
-
   /** Follows the tab's visibility: hidden pauses polling, visible refreshes at once and resumes. */
   setVisible(visible: boolean): void {
     this.paused = !visible;
-    if (!visible) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      return;
-    }
-    void this.refresh().then(() => this.#schedule());
+    this.#poller.setPaused(!visible);
+    if (visible) void this.refresh();
   }
 
   /** Whether a poll is pending (live refresh is on). */
@@ -158,7 +144,6 @@ export class StudyState {
   }
 
   dispose(): void {
-    this.#disposed = true;
-    clearTimeout(this.#timer);
+    this.#poller.dispose();
   }
 }

@@ -6,6 +6,7 @@
 import { ApiClientError } from "$lib/api/client";
 import { pipelinesApi, type PipelineVersion, type RunDetail, type TaskInstance, type TaskLog } from "$lib/api/pipelines";
 import { isRunFinished, isTaskFinished } from "$lib/pipelines/states";
+import { Poller } from "./poller";
 import { errorMessage } from "./run-fields";
 
 export const ATTEMPT_POLL_MS = 1000;
@@ -24,8 +25,7 @@ export class TaskAttemptState {
   loading = $state(true);
   error = $state<string | null>(null);
   notFound = $state(false);
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #disposed = false;
+  readonly #poller = new Poller(ATTEMPT_POLL_MS, () => this.live, () => this.refresh());
 
   constructor(pipelineId: string, runId: string, taskId: string, tryNumber: number | null) {
     this.pipelineId = pipelineId;
@@ -40,14 +40,14 @@ export class TaskAttemptState {
 
   /** Polls while the task can still change: its run is going and it has not finished. */
   get live(): boolean {
-    return !this.#disposed && !!this.run && !isRunFinished(this.run.state) && this.task !== null && !isTaskFinished(this.task.state);
+    return !this.#poller.disposed && !!this.run && !isRunFinished(this.run.state) && this.task !== null && !isTaskFinished(this.task.state);
   }
 
   async load(): Promise<void> {
     this.loading = true;
     try {
       const run = await pipelinesApi.run(this.runId);
-      if (this.#disposed) return;
+      if (this.#poller.disposed) return;
       this.run = run;
       if (!this.task) throw new ApiClientError(404, "RESOURCE_DOES_NOT_EXIST", `Run '${this.runId}' has no task '${this.taskId}'`, null);
       if (this.tryNumber === null) this.tryNumber = Math.max(1, this.task.try_number);
@@ -62,7 +62,7 @@ export class TaskAttemptState {
     } finally {
       this.loading = false;
     }
-    this.#schedule();
+    this.#poller.schedule();
   }
 
   async #loadLog(): Promise<void> {
@@ -74,7 +74,7 @@ export class TaskAttemptState {
     }
     try {
       const log = await pipelinesApi.log(this.runId, this.taskId, tryNumber);
-      if (this.#disposed || tryNumber !== this.tryNumber) return;
+      if (this.#poller.disposed || tryNumber !== this.tryNumber) return;
       this.log = log;
       this.logMissing = null;
     } catch (err) {
@@ -88,14 +88,14 @@ export class TaskAttemptState {
   async refresh(): Promise<void> {
     try {
       const run = await pipelinesApi.run(this.runId);
-      if (this.#disposed) return;
+      if (this.#poller.disposed) return;
       this.run = run;
       await this.#loadLog();
       this.error = null;
     } catch (err) {
       this.error = errorMessage(err);
     }
-    this.#schedule();
+    this.#poller.schedule();
   }
 
   async choose(tryNumber: number): Promise<void> {
@@ -104,15 +104,7 @@ export class TaskAttemptState {
     await this.refresh();
   }
 
-  #schedule(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (!this.live) return;
-    this.#timer = setTimeout(() => void this.refresh(), ATTEMPT_POLL_MS);
-  }
-
   dispose(): void {
-    this.#disposed = true;
-    clearTimeout(this.#timer);
+    this.#poller.dispose();
   }
 }
