@@ -2,30 +2,29 @@
  * One pipeline's page: the pipeline (latest spec), its recent runs with every task instance for the
  * grid, the spec of any older version on demand, and live refresh while a shown run is unfinished.
  */
-import { ApiClientError } from "$lib/api/client";
 import { pipelinesApi, type Pipeline, type PipelineVersion, type RunDetail, type RunSummary } from "$lib/api/pipelines";
 import { buildGrid, type GridModel } from "$lib/pipelines/grid";
 import { isRunFinished } from "$lib/pipelines/states";
-import { Poller } from "./poller";
-import { errorMessage } from "./run-fields";
+import { LiveState } from "./live-state.svelte";
 
 /** Runs shown in the grid (the newest by logical date). */
 export const GRID_RUNS = 25;
 export const LIVE_INTERVAL_MS = 2000;
 
-export class PipelineState {
+export class PipelineState extends LiveState {
   readonly id: string;
   pipeline = $state.raw<Pipeline | null>(null);
   runs = $state.raw<RunSummary[]>([]);
   details = $state.raw<ReadonlyMap<string, RunDetail>>(new Map());
   versions = $state.raw<ReadonlyMap<number, PipelineVersion>>(new Map());
-  loading = $state(true);
-  error = $state<string | null>(null);
-  notFound = $state(false);
-  readonly #poller = new Poller(LIVE_INTERVAL_MS, () => this.live, () => this.refresh());
 
   constructor(id: string) {
+    super(LIVE_INTERVAL_MS);
     this.id = id;
+  }
+
+  protected watching(): boolean {
+    return this.live;
   }
 
   get grid(): GridModel | null {
@@ -43,31 +42,7 @@ export class PipelineState {
     return m;
   }
 
-  async load(): Promise<void> {
-    this.loading = true;
-    try {
-      await this.#fetch();
-      this.error = null;
-    } catch (err) {
-      this.notFound = err instanceof ApiClientError && err.status === 404;
-      this.error = errorMessage(err);
-    } finally {
-      this.loading = false;
-    }
-    this.#poller.schedule();
-  }
-
-  async refresh(): Promise<void> {
-    try {
-      await this.#fetch();
-      this.error = null;
-    } catch (err) {
-      this.error = errorMessage(err);
-    }
-    this.#poller.schedule();
-  }
-
-  async #fetch(): Promise<void> {
+  protected async fetchAll(): Promise<void> {
     const [{ pipeline }, { runs }] = await Promise.all([pipelinesApi.get(this.id), pipelinesApi.runs(this.id, { max_results: GRID_RUNS })]);
     // A finished run's tasks do not change until it is cleared, which makes it unfinished again.
     const stale = runs.filter((r) => {
@@ -75,7 +50,7 @@ export class PipelineState {
       return !have || !isRunFinished(r.state) || have.state !== r.state;
     });
     const fetched = await Promise.all(stale.map((r) => pipelinesApi.run(r.run_id).catch(() => null)));
-    if (this.#poller.disposed) return;
+    if (this.disposed) return;
     const details = new Map<string, RunDetail>();
     for (const r of runs) {
       const d = this.details.get(r.run_id);
@@ -96,7 +71,4 @@ export class PipelineState {
     return v;
   }
 
-  dispose(): void {
-    this.#poller.dispose();
-  }
 }

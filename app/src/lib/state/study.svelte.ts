@@ -4,16 +4,15 @@
  * filter and sort; and live refresh, which polls while any trial is RUNNING and pauses while the tab
  * is hidden.
  */
-import { ApiClientError } from "$lib/api/client";
 import { tuningApi, type ParamImportance, type Study, type Trial, type TrialState } from "$lib/api/tuning";
 import { trialRows, type TrialSortKey } from "$lib/tuning/trial-table";
-import { Poller } from "./poller";
+import { LiveState } from "./live-state.svelte";
 import { errorMessage } from "./run-fields";
 
 /** How often a study with RUNNING trials is polled. */
 export const LIVE_INTERVAL_MS = 2000;
 
-export class StudyState {
+export class StudyState extends LiveState {
   readonly id: string;
   study = $state.raw<Study | null>(null);
   trials = $state.raw<Trial[]>([]);
@@ -21,9 +20,6 @@ export class StudyState {
   bestNumbers = $state.raw<number[]>([]);
   importances = $state.raw<ParamImportance[] | null>(null);
   importanceError = $state<string | null>(null);
-  loading = $state(true);
-  error = $state<string | null>(null);
-  notFound = $state(false);
   objective = $state(0);
   lastRefresh = $state<number | null>(null);
   /** The tab is hidden, so polling waits. */
@@ -31,10 +27,14 @@ export class StudyState {
   tableStates = $state.raw<Set<TrialState>>(new Set());
   tableSort = $state.raw<{ key: TrialSortKey; ascending: boolean }>({ key: { kind: "number" }, ascending: true });
   #importanceKey = "";
-  readonly #poller = new Poller(LIVE_INTERVAL_MS, () => this.running, () => this.refresh());
 
   constructor(id: string) {
+    super(LIVE_INTERVAL_MS);
     this.id = id;
+  }
+
+  protected watching(): boolean {
+    return this.running;
   }
 
   get running(): boolean {
@@ -53,38 +53,13 @@ export class StudyState {
     return trialRows(this.trials, this.tableStates, this.tableSort.key, this.tableSort.ascending);
   }
 
-  async load(): Promise<void> {
-    this.loading = true;
-    try {
-      await this.#fetch();
-      this.error = null;
-    } catch (err) {
-      this.notFound = err instanceof ApiClientError && err.status === 404;
-      this.error = errorMessage(err);
-    } finally {
-      this.loading = false;
-    }
-    this.#poller.schedule();
-  }
-
-  /** A manual or polled refresh: keeps what is shown if the request fails. */
-  async refresh(): Promise<void> {
-    try {
-      await this.#fetch();
-      this.error = null;
-    } catch (err) {
-      this.error = errorMessage(err);
-    }
-    this.#poller.schedule();
-  }
-
-  async #fetch(): Promise<void> {
+  protected async fetchAll(): Promise<void> {
     const [{ study }, trials, best] = await Promise.all([
       tuningApi.studies.get(this.id),
       tuningApi.trials.all(this.id),
       tuningApi.bestTrials(this.id).catch(() => ({ trials: [] as Trial[] })),
     ]);
-    if (this.#poller.disposed) return;
+    if (this.disposed) return;
     this.study = study;
     this.trials = trials;
     this.bestNumbers = best.trials.map((t) => t.number);
@@ -134,16 +109,12 @@ export class StudyState {
   /** Follows the tab's visibility: hidden pauses polling, visible refreshes at once and resumes. */
   setVisible(visible: boolean): void {
     this.paused = !visible;
-    this.#poller.setPaused(!visible);
+    this.poller.setPaused(!visible);
     if (visible) void this.refresh();
   }
 
   /** Whether a poll is pending (live refresh is on). */
   get live(): boolean {
     return this.running && !this.paused;
-  }
-
-  dispose(): void {
-    this.#poller.dispose();
   }
 }

@@ -6,12 +6,11 @@
 import { ApiClientError } from "$lib/api/client";
 import { pipelinesApi, type PipelineVersion, type RunDetail, type TaskInstance, type TaskLog } from "$lib/api/pipelines";
 import { isRunFinished, isTaskFinished } from "$lib/pipelines/states";
-import { Poller } from "./poller";
-import { errorMessage } from "./run-fields";
+import { LiveState } from "./live-state.svelte";
 
 export const ATTEMPT_POLL_MS = 1000;
 
-export class TaskAttemptState {
+export class TaskAttemptState extends LiveState {
   readonly pipelineId: string;
   readonly runId: string;
   readonly taskId: string;
@@ -22,12 +21,9 @@ export class TaskAttemptState {
   pipelineName = $state<string | null>(null);
   log = $state.raw<TaskLog | null>(null);
   logMissing = $state<string | null>(null);
-  loading = $state(true);
-  error = $state<string | null>(null);
-  notFound = $state(false);
-  readonly #poller = new Poller(ATTEMPT_POLL_MS, () => this.live, () => this.refresh());
 
   constructor(pipelineId: string, runId: string, taskId: string, tryNumber: number | null) {
+    super(ATTEMPT_POLL_MS);
     this.pipelineId = pipelineId;
     this.runId = runId;
     this.taskId = taskId;
@@ -40,29 +36,23 @@ export class TaskAttemptState {
 
   /** Polls while the task can still change: its run is going and it has not finished. */
   get live(): boolean {
-    return !this.#poller.disposed && !!this.run && !isRunFinished(this.run.state) && this.task !== null && !isTaskFinished(this.task.state);
+    return !this.disposed && !!this.run && !isRunFinished(this.run.state) && this.task !== null && !isTaskFinished(this.task.state);
   }
 
-  async load(): Promise<void> {
-    this.loading = true;
-    try {
-      const run = await pipelinesApi.run(this.runId);
-      if (this.#poller.disposed) return;
-      this.run = run;
-      if (!this.task) throw new ApiClientError(404, "RESOURCE_DOES_NOT_EXIST", `Run '${this.runId}' has no task '${this.taskId}'`, null);
-      if (this.tryNumber === null) this.tryNumber = Math.max(1, this.task.try_number);
-      const [version, pipeline] = await Promise.all([pipelinesApi.version(this.pipelineId, run.version).catch(() => null), pipelinesApi.get(this.pipelineId).catch(() => null)]);
-      this.version = version;
-      this.pipelineName = pipeline?.pipeline.name ?? null;
-      await this.#loadLog();
-      this.error = null;
-    } catch (err) {
-      this.notFound = err instanceof ApiClientError && err.status === 404;
-      this.error = errorMessage(err);
-    } finally {
-      this.loading = false;
-    }
-    this.#poller.schedule();
+  protected watching(): boolean {
+    return this.live;
+  }
+
+  protected async fetchAll(): Promise<void> {
+    const run = await pipelinesApi.run(this.runId);
+    if (this.disposed) return;
+    this.run = run;
+    if (!this.task) throw new ApiClientError(404, "RESOURCE_DOES_NOT_EXIST", `Run '${this.runId}' has no task '${this.taskId}'`, null);
+    if (this.tryNumber === null) this.tryNumber = Math.max(1, this.task.try_number);
+    const [version, pipeline] = await Promise.all([pipelinesApi.version(this.pipelineId, run.version).catch(() => null), pipelinesApi.get(this.pipelineId).catch(() => null)]);
+    this.version = version;
+    this.pipelineName = pipeline?.pipeline.name ?? null;
+    await this.#loadLog();
   }
 
   async #loadLog(): Promise<void> {
@@ -74,7 +64,7 @@ export class TaskAttemptState {
     }
     try {
       const log = await pipelinesApi.log(this.runId, this.taskId, tryNumber);
-      if (this.#poller.disposed || tryNumber !== this.tryNumber) return;
+      if (this.disposed || tryNumber !== this.tryNumber) return;
       this.log = log;
       this.logMissing = null;
     } catch (err) {
@@ -85,26 +75,17 @@ export class TaskAttemptState {
     }
   }
 
-  async refresh(): Promise<void> {
-    try {
-      const run = await pipelinesApi.run(this.runId);
-      if (this.#poller.disposed) return;
-      this.run = run;
-      await this.#loadLog();
-      this.error = null;
-    } catch (err) {
-      this.error = errorMessage(err);
-    }
-    this.#poller.schedule();
+  /** A poll re-reads the run and the chosen attempt's log. */
+  protected override async fetchUpdate(): Promise<void> {
+    const run = await pipelinesApi.run(this.runId);
+    if (this.disposed) return;
+    this.run = run;
+    await this.#loadLog();
   }
 
   async choose(tryNumber: number): Promise<void> {
     this.tryNumber = tryNumber;
     this.log = null;
     await this.refresh();
-  }
-
-  dispose(): void {
-    this.#poller.dispose();
   }
 }
