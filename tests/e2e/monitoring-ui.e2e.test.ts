@@ -1,8 +1,11 @@
 /**
  * The monitoring UI in Chromium against a real `wrangler dev`: a monitor created from the dialog,
  * drift summaries posted over the API, an alert rule added in the dashboard whose webhook reaches a
- * local HTTP receiver, then the dashboard (charts, reports, rule state, events) and the list.
+ * local HTTP receiver, then the dashboard (charts, reports, rule state, events) and the list; and a
+ * monitor over dataset versions checked on demand, where the Worker samples a version too large to
+ * read whole and the dashboard says so.
  */
+import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -20,6 +23,38 @@ let hookUrl = "";
 const received: any[] = [];
 const pageErrors: string[] = [];
 let monitorId = "";
+let versionMonitorId = "";
+const DATASET = `prod-batches-${suffix}`;
+
+/** A CSV whose `amount` column starts at `from`; ~20 bytes a row. */
+function csv(rows: number, from: number): string {
+  const lines = ["id,amount,country"];
+  for (let i = 0; i < rows; i++) lines.push(`${i},${(from + (i % 50) + i / 1e6).toFixed(6)},${["de", "fr", "it"][i % 3]}`);
+  return lines.join("\n") + "\n";
+}
+
+/** Commits text as a new version of DATASET through the content store's upload route. */
+async function commit(text: string, fileName: string): Promise<{ id: string; version: number }> {
+  const body = new TextEncoder().encode(text);
+  const hash = createHash("sha256").update(body).digest("hex");
+  // Upload only what the store lacks: it answers a PUT of content it holds before reading the body.
+  const { missing } = await api<{ missing: string[] }>("POST", "/api/v1/blobs/missing", { sha256: [hash] });
+  if (missing.length) await put(hash, text);
+  return (await api<{ version: { id: string; version: number } }>("POST", `/api/v1/datasets/${DATASET}/versions`, { sha256: hash, file_name: fileName })).version;
+}
+
+/** One PUT of the whole file, tried up to three times as `tern data add` does: local dev sometimes drops a large body. */
+async function put(hash: string, body: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(`${baseUrl}/api/v1/blobs/${hash}`, { method: "PUT", headers: { "Content-Type": "application/octet-stream" }, body });
+      if (res.ok) return;
+      throw new Error(`upload: ${res.status} ${await res.text()}`);
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
+}
 
 async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${baseUrl}${path}`, {
@@ -71,6 +106,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   if (monitorId) await api("DELETE", `/api/v1/monitors/${monitorId}`).catch(() => undefined);
+  if (versionMonitorId) await api("DELETE", `/api/v1/monitors/${versionMonitorId}`).catch(() => undefined);
+  await api("DELETE", `/api/v1/datasets/${DATASET}`).catch(() => undefined);
   await api("DELETE", `/api/2.0/mlflow/registered-models/delete`, { name: MODEL }).catch(() => undefined);
   await new Promise((r) => receiver?.close(r));
 });
@@ -142,4 +179,34 @@ describe("the monitoring UI", () => {
     await page.getByTestId("drift-share-chart").locator("canvas").first().waitFor();
     expect(pageErrors).toEqual([]);
   });
+
+  it("checks a dataset version on demand, sampling one too large to read whole, and says so", async () => {
+    await api("POST", "/api/v1/datasets", { name: DATASET });
+    const reference = await commit(csv(5000, 100), "reference.csv");
+    const monitor = await api<{ monitor: { id: string } }>("POST", "/api/v1/monitors", {
+      name: `prod-batches-${suffix}`,
+      model: { name: MODEL, version: null },
+      reference_dataset_version: reference.id,
+      current_dataset: DATASET,
+    });
+    versionMonitorId = monitor.monitor.id;
+    // About 12 MiB: above what the Worker reads whole.
+    const big = await commit(csv(600_000, 160), "2026-11-27.csv");
+    expect(big.version).toBe(2);
+
+    await page.goto(`${baseUrl}/monitoring/${versionMonitorId}`);
+    const ref = page.getByTestId("monitor-reference").getByRole("link", { name: `${DATASET}@1` });
+    await ref.waitFor();
+    expect(await ref.getAttribute("href")).toBe(`/datasets/${DATASET}/versions/1`);
+    await page.getByTestId("check-now").click();
+    const row = page.getByTestId("reports-table").locator("tbody tr[data-report-id]").first();
+    await row.waitFor({ timeout: 120_000 });
+    expect(await row.getByRole("link", { name: `${DATASET}@2` }).getAttribute("href")).toBe(`/datasets/${DATASET}/versions/2`);
+    const rows = row.getByTestId("report-rows");
+    expect(await rows.textContent()).toMatch(/^50,000 of ≈\d{3},\d{3}\s*sampled$/);
+    expect(await rows.getAttribute("title")).toContain("sampled by line-aligned byte ranges spread over the file");
+    expect(await row.textContent()).toContain("manual");
+    await row.getByText("Drift detected", { exact: true }).waitFor();
+    expect(pageErrors).toEqual([]);
+  }, 180_000);
 });

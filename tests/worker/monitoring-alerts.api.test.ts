@@ -209,7 +209,11 @@ describe("the monitoring service with its ports plugged", () => {
     const reads: string[] = [];
     const datasets: DatasetReader = {
       latestVersion: async (id) => (id === "prod-traffic" ? latest : null),
-      readColumns: async (v) => (reads.push(v), versions[v]),
+      readColumns: async (v) => {
+        reads.push(v);
+        const columns = versions[v];
+        return { versionId: v, dataset: v.startsWith("ref") ? "reference" : "prod-traffic", version: Number(v.slice(-1)), columns, rows: columns.x.length, rowsEstimated: false, sample: null };
+      },
     };
     const t0 = Date.UTC(2026, 10, 28, 6, 0, 0);
     const s = service({ datasets }, () => t0);
@@ -232,7 +236,8 @@ describe("the monitoring service with its ports plugged", () => {
     expect(reports.map((r) => r.datasetDrift)).toEqual([true, false]);
     expect(reports.map((r) => r.columns.map((c) => c.column))).toEqual([["x"], ["x"]]);
     // 60 000 reference rows are sampled down to the check's cap; the sample size is recorded.
-    expect(reports[0]).toMatchObject({ sampleSize: 50_000, source: "schedule", reference: { dataset_version: "ref-v1", rows: 60_000 } });
+    expect(reports[0]).toMatchObject({ sampleSize: 50_000, source: "schedule", reference: { dataset_version: "ref-v1", dataset: "reference", version: 1, rows: 60_000, checked_rows: 50_000 } });
+    expect(reports[0].current).toEqual({ dataset: "prod-traffic", version: 2, dataset_version: "cur-v2", rows: 2000, checked_rows: 2000 });
     expect(reports[0].columns[0]).toMatchObject({ type: "num", method: "wasserstein", drifted: true });
     expect(reads.filter((v) => v.startsWith("cur"))).toEqual(["cur-v1", "cur-v2"]);
   });

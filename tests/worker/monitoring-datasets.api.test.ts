@@ -5,9 +5,10 @@ import { jobs } from "../../worker/index";
 import { dispatchScheduled } from "../../worker/system/scheduler";
 import { buildServices } from "../../worker/services";
 import { createDb } from "../../worker/db/client";
-import { DatasetVersionReader } from "../../worker/datasets/dataset-reader";
+import { parquetWriteBuffer } from "hyparquet-writer";
+import { CHECK_SAMPLE_BYTES, DatasetVersionReader, MAX_CHECK_FILE_BYTES } from "../../worker/datasets/dataset-reader";
+import { SCHEDULED_SAMPLE_ROWS } from "../../worker/monitoring/service";
 import { ContentStore, DatasetStore } from "../../worker/datasets/store";
-import { DatasetUnreadable } from "../../worker/monitoring/model";
 import { api, commitFile, createDataset, upload } from "./datasets-helpers";
 import { registeredModel } from "./monitoring-helpers";
 
@@ -96,6 +97,95 @@ describe("scheduled checks over dataset versions", () => {
     expect(fromVersion.json.edges).toContainEqual({ from: `dataset_version:${cur.id}`, to: `monitor:${monitor.id}`, kind: "monitor_checked" });
   });
 
+  it("samples a current version too large to read whole, recording the sample with the report", async () => {
+    const name = `huge-${crypto.randomUUID().slice(0, 8)}`;
+    await createDataset(name);
+    const ref = await commitFile(name, csv(3000, 20, ["de", "fr", "it"]), { file_name: "reference.csv" });
+    const monitor = await scheduledMonitor(ref.id, name);
+    // About 12 MiB, above what the Worker reads or profiles whole, so the version has no row count.
+    const text = csv(600_000, 60, ["de", "de", "de", "fr"]);
+    expect(text.length).toBeGreaterThan(MAX_CHECK_FILE_BYTES);
+    const cur = await commitFile(name, text, { file_name: "2026-11-27.csv" });
+    expect(cur.row_count ?? null).toBeNull();
+
+    await tick(Date.now() + 61_000);
+    const [got] = await reports(monitor.id);
+    expect(got).toMatchObject({ source: "schedule", sample_size: SCHEDULED_SAMPLE_ROWS });
+    expect(got.reference).toEqual({ dataset_version: ref.id, dataset: name, version: 1, rows: 3000, checked_rows: 3000 });
+    expect(got.current).toMatchObject({ dataset: name, version: 2, dataset_version: cur.id, rows_estimated: true, sample_method: "byte-ranges", checked_rows: SCHEDULED_SAMPLE_ROWS });
+    expect(got.current.sample_bytes).toBeLessThanOrEqual(CHECK_SAMPLE_BYTES + 64);
+    expect(got.current.sample_bytes).toBeGreaterThan(CHECK_SAMPLE_BYTES / 2);
+    expect(Math.abs(got.current.rows - 600_000) / 600_000).toBeLessThan(0.02);
+    expect(got.current.sample_dropped_rows).toBeUndefined();
+    const cols = Object.fromEntries(got.summary.columns.map((c: any) => [c.column, c]));
+    expect(cols.age).toMatchObject({ type: "num", drifted: true });
+    expect(cols.country).toMatchObject({ type: "cat", drifted: true });
+  }, 120_000);
+
+  it("samples a large Parquet version by row groups read through range requests", async () => {
+    const name = `pq-${crypto.randomUUID().slice(0, 8)}`;
+    await createDataset(name);
+    const n = 30_000;
+    const bytes = new Uint8Array(
+      parquetWriteBuffer({
+        columnData: [
+          { name: "id", data: Int32Array.from({ length: n }, (_, i) => i), type: "INT32" },
+          { name: "age", data: Float64Array.from({ length: n }, (_, i) => 20 + (i % 40) + i / 1000), type: "DOUBLE" },
+        ],
+        rowGroupSize: 1000,
+      }),
+    );
+    const v = await commitFile(name, bytes, { file_name: "big.parquet" });
+    const reader = new DatasetVersionReader(new DatasetStore(createDb(env.DB)), new ContentStore(env.BLOBS), { maxBytes: 1000, sampleBytes: Math.floor(bytes.length / 3) });
+    const got = await reader.readColumns(v.id);
+    expect(got).toMatchObject({ rows: n, rowsEstimated: false, sample: { method: "row-groups" } });
+    const ids = got.columns.id as number[];
+    expect(ids.length % 1000).toBe(0);
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.length).toBeLessThan(n / 2);
+    ids.forEach((id, k) => expect(got.columns.age[k]).toBe(20 + (id % 40) + id / 1000));
+  });
+
+  it("checks the newest or a named version on demand, leaving the schedule's bookmark alone", async () => {
+    const name = `now-${crypto.randomUUID().slice(0, 8)}`;
+    await createDataset(name);
+    const ref = await commitFile(name, csv(300, 20, ["de", "fr"]), { file_name: "reference.csv" });
+    const noRef = await scheduledMonitor(ref.id, name, { reference_dataset_version: null });
+    let res = await api("POST", `/monitors/${noRef.id}/check`);
+    expect(res.status).toBe(400);
+    expect(res.json.error).toMatchObject({ code: "INVALID_PARAMETER_VALUE", message: `Monitor '${noRef.name}' has no reference dataset version to compare against` });
+
+    const empty = `empty-${crypto.randomUUID().slice(0, 8)}`;
+    await createDataset(empty);
+    const waiting = await scheduledMonitor(ref.id, empty);
+    res = await api("POST", `/monitors/${waiting.id}/check`, {});
+    expect(res.status).toBe(400);
+    expect(res.json.error.message).toBe(`Dataset '${empty}' has no versions to check yet`);
+    expect((await api("POST", `/monitors/${waiting.id}/check`, { dataset_version: 3 })).status).toBe(400);
+    expect((await api("POST", `/monitors/${waiting.id}/check`, { version: "x" })).status).toBe(400);
+    const unknown = await api("POST", `/monitors/${"0".repeat(32)}/check`);
+    expect(unknown.status, unknown.text).toBe(404);
+    expect(await reports(waiting.id)).toHaveLength(0);
+
+    const monitor = await scheduledMonitor(ref.id, name);
+    const cur = await commitFile(name, csv(200, 60, ["de"]), { file_name: "today.csv" });
+    res = await api("POST", `/monitors/${monitor.id}/check`);
+    expect(res.status, res.text).toBe(201);
+    expect(res.json.report).toMatchObject({ source: "manual", current: { dataset: name, version: 2, dataset_version: cur.id, rows: 200 }, summary: { dataset_drift: true } });
+    res = await api("POST", `/monitors/${monitor.id}/check`, { dataset_version: `${name}@1` });
+    expect(res.status, res.text).toBe(201);
+    expect(res.json.report).toMatchObject({ source: "manual", current: { version: 1, dataset_version: ref.id }, summary: { dataset_drift: false } });
+
+    // The scheduled check has not seen version 2 yet, so it still checks it.
+    await tick(Date.now() + 61_000);
+    const got = await reports(monitor.id);
+    expect(got.map((r) => [r.source, r.current.version])).toEqual([
+      ["schedule", 2],
+      ["manual", 1],
+      ["manual", 2],
+    ]);
+  });
+
   it("accepts the reference as dataset@version and reads TSV and JSON lines with the profile parsers", async () => {
     const refName = `ref-${crypto.randomUUID().slice(0, 8)}`;
     const curName = `cur-${crypto.randomUUID().slice(0, 8)}`;
@@ -138,18 +228,38 @@ describe("scheduled checks over dataset versions", () => {
     expect(out).toBe("skipped: dataset 'no-such-dataset' not found");
   });
 
-  it("reads files up to its size bound and refuses larger ones, naming both sizes", async () => {
+  it("reads files up to its size bound whole and samples larger ones through range reads", async () => {
     const name = `big-${crypto.randomUUID().slice(0, 8)}`;
     await createDataset(name);
-    const text = csv(20, 20, ["x", "y"]);
-    const v = await commitFile(name, text, { file_name: "big.csv" });
-    const reader = (max: number) => new DatasetVersionReader(new DatasetStore(createDb(env.DB)), new ContentStore(env.BLOBS), max);
-    const cols = await reader(text.length).readColumns(v.id);
-    expect(cols.id).toEqual(Array.from({ length: 20 }, (_, i) => i));
-    expect(cols.country.slice(0, 3)).toEqual(["x", "y", "x"]);
-    expect(await reader(text.length).latestVersion(name)).toBe(v.id);
-    const refused = reader(text.length - 1).readColumns(`${name}@latest`);
-    await expect(refused).rejects.toBeInstanceOf(DatasetUnreadable);
-    await expect(reader(text.length - 1).readColumns(v.id)).rejects.toThrow(`is ${text.length} bytes; scheduled checks read files of at most ${text.length - 1} bytes`);
+    const small = csv(20, 20, ["x", "y"]);
+    const v = await commitFile(name, small, { file_name: "small.csv" });
+    const reader = (limits: ConstructorParameters<typeof DatasetVersionReader>[2]) => new DatasetVersionReader(new DatasetStore(createDb(env.DB)), new ContentStore(env.BLOBS), limits);
+    const whole = await reader({ maxBytes: small.length }).readColumns(v.id);
+    expect(whole).toMatchObject({ rows: 20, rowsEstimated: false, sample: null });
+    expect(whole.columns.id).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(whole.columns.country.slice(0, 3)).toEqual(["x", "y", "x"]);
+    expect(await reader({}).latestVersion(name)).toBe(v.id);
+
+    // 20,000 rows: above the bound, so about 64 KiB of it is read in 8 windows.
+    const text = csv(20_000, 20, ["x", "y"]);
+    const big = await commitFile(name, text, { file_name: "big.csv" });
+    const limits = { maxBytes: 100_000, sampleBytes: 64 * 1024, chunks: 8 };
+    const sampled = await reader(limits).readColumns(`${name}@latest`);
+    // The server profiled this version on commit, so the row count is exact.
+    expect(sampled).toMatchObject({ rows: 20_000, rowsEstimated: false, sample: { method: "byte-ranges", droppedRows: 0, droppedWindows: 0 } });
+    expect(sampled.sample!.bytesRead).toBeLessThanOrEqual(64 * 1024 + 8);
+    const ids = sampled.columns.id as number[];
+    expect(sampled.sample!.rows).toBe(ids.length);
+    expect(ids.length).toBeGreaterThan(1500);
+    expect(ids.length).toBeLessThan(10_000);
+    // Whole rows only: every column agrees with the row's id.
+    ids.forEach((id, k) => {
+      expect(sampled.columns.age[k]).toBeCloseTo(20 + (id % 40) + id / 1000, 9);
+      expect(sampled.columns.country[k]).toBe(["x", "y"][id % 2]);
+    });
+    expect(Math.max(...ids) - Math.min(...ids)).toBeGreaterThan(15_000);
+    // The same version is sampled the same way every time.
+    expect((await reader(limits).readColumns(big.id)).columns.id).toEqual(ids);
   });
+
 });

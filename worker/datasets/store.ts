@@ -148,6 +148,12 @@ export class ContentStore {
     return this.content.get(blobPath(sha256));
   }
 
+  /** `length` bytes of a blob from `offset` (fewer at its end); null when the blob is missing. */
+  async readRange(sha256: string, offset: number, length: number): Promise<Uint8Array | null> {
+    const object = await this.bucket.get(blobKey(sha256), { range: { offset, length } });
+    return object ? new Uint8Array(await object.arrayBuffer()) : null;
+  }
+
   async deleteBlob(sha256: string): Promise<void> {
     await this.bucket.delete(blobKey(sha256));
   }

@@ -68,8 +68,8 @@ export interface ReportInput {
   reference: Descriptor | null;
   current: Descriptor | null;
   sampleSize: number | null;
-  /** "pipeline": a drift_check task of a pipeline run checked a dataset version. */
-  source: "api" | "schedule" | "pipeline";
+  /** "pipeline": a drift_check task of a pipeline run checked a dataset version; "manual": "check now". */
+  source: "api" | "schedule" | "pipeline" | "manual";
   time?: number;
 }
 
@@ -136,8 +136,22 @@ export const PIPELINES_UNAVAILABLE = "pipeline trigger pending: pipelines not av
 export interface DatasetReader {
   /** The newest version id of a dataset, or null when it has none. */
   latestVersion(datasetId: string): Promise<string | null>;
-  /** A version's rows as columns (column name → values in row order). */
-  readColumns(versionId: string): Promise<Record<string, RawValue[]>>;
+  /** A version's rows as columns (column name → values in row order), or a sample of them. */
+  readColumns(versionId: string): Promise<VersionColumns>;
+}
+
+/** What a DatasetReader read of a version: all its rows, or a sample when it is too large to read whole. */
+export interface VersionColumns {
+  /** The version read: its id, its dataset's name and its number. */
+  versionId: string;
+  dataset: string;
+  version: number;
+  columns: Record<string, RawValue[]>;
+  /** Rows in the whole version; an estimate when `rowsEstimated`. */
+  rows: number;
+  rowsEstimated: boolean;
+  /** How the sample was read; null when every row was read. */
+  sample: { method: string; rows: number; bytesRead: number; droppedRows: number; droppedWindows: number } | null;
 }
 
 /** A version the reader will not read (a directory, a non-tabular or too large file): the check is skipped, not retried. */

@@ -411,6 +411,31 @@ monitoringRoutes.openapi(
 
 monitoringRoutes.openapi(
   createRoute({
+    method: "post",
+    path: "/monitors/{monitor_id}/check",
+    tags: ["Monitoring"],
+    summary: "Check a dataset version against the monitor's reference now",
+    description:
+      "Reads the newest version of the monitor's current dataset (or the dataset_version named: an id, name@N or name@latest) in the Worker, " +
+      "as a scheduled check does: versions too large to read whole are sampled through range reads, and the report records how. " +
+      "The report is saved with source \"manual\" and alert rules are evaluated.",
+    security,
+    request: { params: MonitorId, body: { required: false, content: { "application/json": { schema: z.object({ dataset_version: z.string().min(1).max(250).optional() }).strict() } } } },
+    responses: {
+      201: jsonResponse(z.object({ report: ReportSchema }), "The saved report"),
+      ...standardErrors,
+      ...notFoundError,
+    },
+  }),
+  async (c) => {
+    const b = c.req.valid("json") ?? {};
+    const { report } = await c.var.services.monitoring.checkNow(c.req.valid("param").monitor_id, b.dataset_version);
+    return c.json({ report: toReport(report) }, 201);
+  },
+);
+
+monitoringRoutes.openapi(
+  createRoute({
     method: "get",
     path: "/monitors/{monitor_id}/reports",
     tags: ["Monitoring"],

@@ -21,7 +21,7 @@ import {
   type SeriesSelector,
 } from "../lib/monitoring/alerts";
 import type { MetricFamily } from "../lib/monitoring/prometheus";
-import { sampleIndices, takeRows } from "../lib/monitoring/sample";
+import { sampleIndices, takeRows, versionSeed } from "../lib/monitoring/sample";
 import type { RegistryService } from "../registry/service";
 import {
   PIPELINES_UNAVAILABLE,
@@ -31,11 +31,13 @@ import {
   type ColumnSettings,
   type DatasetReader,
   DatasetUnreadable,
+  type Descriptor,
   type Monitor,
   type MonitorReport,
   type PipelineTrigger,
   type ReportInput,
   type SeriesPoint,
+  type VersionColumns,
 } from "./model";
 import type { MonitoringStore, RulePatch } from "./store";
 
@@ -521,7 +523,13 @@ export class MonitoringService {
    * saved with source "pipeline", alert rules are evaluated and their webhooks delivered. An unreadable
    * version or a missing reference is the caller's problem (400), not a skipped check.
    */
-  async checkVersion(monitorRef: string, current: { dataset: string; versionId: string }, origin: Record<string, string>, at = this.now()): Promise<{ monitor: Monitor; report: MonitorReport }> {
+  async checkVersion(
+    monitorRef: string,
+    current: { dataset: string; versionId: string },
+    origin: Record<string, string>,
+    at = this.now(),
+    source: "pipeline" | "manual" = "pipeline",
+  ): Promise<{ monitor: Monitor; report: MonitorReport }> {
     const m = await this.findMonitor(monitorRef);
     const reader = this.deps.datasets;
     if (!reader) throw new ApiError("TEMPORARILY_UNAVAILABLE", "Dataset versions cannot be read here");
@@ -529,7 +537,7 @@ export class MonitoringService {
     let check: ReturnType<typeof computeCheck>;
     try {
       const [reference, cur] = await Promise.all([reader.readColumns(m.referenceDatasetVersion), reader.readColumns(current.versionId)]);
-      check = computeCheck(reference, cur, m, at);
+      check = computeCheck(reference, cur, m);
     } catch (err) {
       if (err instanceof DatasetUnreadable) throw invalid(`Cannot check drift: ${err.message}`);
       throw err;
@@ -537,14 +545,37 @@ export class MonitoringService {
     if (!check) throw invalid(`Monitor '${m.name}': dataset version ${current.versionId} shares no column with the reference ${m.referenceDatasetVersion}`);
     const { report, events } = await this.saveReport(m.id, {
       summary: check.summary,
-      reference: { dataset_version: m.referenceDatasetVersion, rows: check.referenceRows },
-      current: { dataset: current.dataset, dataset_version: current.versionId, rows: check.currentRows, ...origin },
+      reference: { dataset_version: m.referenceDatasetVersion, ...check.reference },
+      current: { dataset: current.dataset, dataset_version: current.versionId, ...check.current, ...origin },
       sampleSize: check.sampleSize,
-      source: "pipeline",
+      source,
       time: at,
     });
     await this.deliverNew(events);
     return { monitor: m, report };
+  }
+
+  /**
+   * "Check now": the newest version of the monitor's current-data dataset (or the version named) against
+   * its reference, exactly as a scheduled check would, saved with source "manual". Does not move the
+   * schedule's bookmark, so the next scheduled check still sees that version as new.
+   */
+  async checkNow(monitorRef: string, versionRef?: string | null): Promise<{ monitor: Monitor; report: MonitorReport }> {
+    const m = await this.findMonitor(monitorRef);
+    const reader = this.deps.datasets;
+    if (!reader) throw new ApiError("TEMPORARILY_UNAVAILABLE", "Dataset versions cannot be read here");
+    let versionId = versionRef ?? null;
+    if (!versionId) {
+      if (!m.currentDataset) throw invalid(`Monitor '${m.name}' has no current dataset; name the dataset_version to check`);
+      try {
+        versionId = await reader.latestVersion(m.currentDataset);
+      } catch (err) {
+        if (err instanceof DatasetUnreadable) throw invalid(`Cannot check drift: ${err.message}`);
+        throw err;
+      }
+      if (!versionId) throw invalid(`Dataset '${m.currentDataset}' has no versions to check yet`);
+    }
+    return this.checkVersion(m.id, { dataset: m.currentDataset ?? "", versionId }, {}, this.now(), "manual");
   }
 
   /**
@@ -575,7 +606,7 @@ export class MonitoringService {
           continue;
         }
         const [reference, current] = await Promise.all([reader.readColumns(m.referenceDatasetVersion), reader.readColumns(latest)]);
-        const check = computeCheck(reference, current, m, at);
+        const check = computeCheck(reference, current, m);
         // The check is recorded as done in any case: a version that cannot be compared would fail again.
         await this.store.setMonitorChecked(m.id, latest, at);
         if (!check) {
@@ -584,8 +615,8 @@ export class MonitoringService {
         }
         const { events } = await this.saveReport(m.id, {
           summary: check.summary,
-          reference: { dataset_version: m.referenceDatasetVersion, rows: check.referenceRows },
-          current: { dataset: m.currentDataset, dataset_version: latest, rows: check.currentRows },
+          reference: { dataset_version: m.referenceDatasetVersion, ...check.reference },
+          current: { dataset: m.currentDataset, dataset_version: latest, ...check.current },
           sampleSize: check.sampleSize,
           source: "schedule",
           time: at,
@@ -614,19 +645,39 @@ export function isDue(m: Pick<Monitor, "schedule" | "lastCheckedAt" | "createdAt
   return next !== null && next.getTime() <= at;
 }
 
+/** How one side of a check was read, as report descriptors record it: rows in the version and the sample. */
+function sideDescriptor(side: VersionColumns, used: number): Descriptor {
+  // The version actually read, whichever way the monitor or the caller named it (id, name@N, name@latest).
+  const d: Descriptor = { dataset_version: side.versionId, dataset: side.dataset, version: side.version, rows: side.rows, checked_rows: used };
+  if (side.rowsEstimated) d.rows_estimated = true;
+  if (side.sample) {
+    d.sample_method = side.sample.method;
+    d.sample_bytes = side.sample.bytesRead;
+    if (side.sample.droppedRows) d.sample_dropped_rows = side.sample.droppedRows;
+    if (side.sample.droppedWindows) d.sample_dropped_windows = side.sample.droppedWindows;
+  }
+  return d;
+}
+
 function rowCount(cols: Record<string, RawValue[]>): number {
   return Math.max(0, ...Object.values(cols).map((v) => v.length));
 }
 
-/** Drift of a sample of each side with the monitor's column settings; null when no column is shared. */
-export function computeCheck(reference: Record<string, RawValue[]>, current: Record<string, RawValue[]>, m: Pick<Monitor, "columnSettings" | "driftShare">, seed: number) {
+/**
+ * Drift of a sample of each side with the monitor's column settings; null when no column is shared.
+ * Each side is what the reader read (all rows, or a range-read sample of a large version); at most
+ * SCHEDULED_SAMPLE_ROWS of its rows are then drawn at random.
+ */
+export function computeCheck(referenceRead: VersionColumns, currentRead: VersionColumns, m: Pick<Monitor, "columnSettings" | "driftShare">) {
+  // Seeded by the two versions: checking the same pair again gives the same report.
+  const seed = versionSeed(`${referenceRead.versionId}\n${currentRead.versionId}`);
+  const reference = referenceRead.columns;
+  const current = currentRead.columns;
   const ignore = new Set(m.columnSettings.ignore ?? []);
   const names = Object.keys(reference).filter((c) => c in current && !ignore.has(c));
   if (names.length === 0) return null;
-  const referenceRows = rowCount(reference);
-  const currentRows = rowCount(current);
-  const refIdx = sampleIndices(referenceRows, SCHEDULED_SAMPLE_ROWS, seed);
-  const curIdx = sampleIndices(currentRows, SCHEDULED_SAMPLE_ROWS, seed + 1);
+  const refIdx = sampleIndices(rowCount(reference), SCHEDULED_SAMPLE_ROWS, seed);
+  const curIdx = sampleIndices(rowCount(current), SCHEDULED_SAMPLE_ROWS, seed + 1);
   const columns: ColumnResult[] = names.map((column) => {
     const ref = takeRows(reference[column], refIdx);
     const cur = takeRows(current[column], curIdx);
@@ -651,8 +702,8 @@ export function computeCheck(reference: Record<string, RawValue[]>, current: Rec
       columns,
       performance: null,
     },
-    referenceRows,
-    currentRows,
+    reference: sideDescriptor(referenceRead, refIdx.length),
+    current: sideDescriptor(currentRead, curIdx.length),
     sampleSize: Math.max(refIdx.length, curIdx.length),
   };
 }

@@ -20,3 +20,10 @@ export function sampleIndices(n: number, k: number, seed: number): number[] {
 export function takeRows<T>(values: readonly T[], indices: readonly number[]): T[] {
   return indices.map((i) => values[i]);
 }
+
+/** A 32-bit seed from a text such as a dataset version id (FNV-1a), so a version is always sampled alike. */
+export function versionSeed(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}

@@ -6,7 +6,8 @@
 import { parquetMetadata, parquetReadObjects, parquetSchema } from "hyparquet/src/index.js";
 import { ProfileError, profileTable, type Cell, type Profile, type Table } from "./index";
 
-function cell(v: unknown): Cell {
+/** One Parquet value as a profile cell. */
+export function parquetCell(v: unknown): Cell {
   if (v === null || v === undefined) return null;
   if (typeof v === "bigint") return Number(v);
   if (typeof v === "number") return Number.isFinite(v) ? v : null;
@@ -27,7 +28,7 @@ export async function readParquet(buffer: ArrayBuffer): Promise<Table> {
   } catch (err) {
     throw new ProfileError(`Could not read the Parquet file: ${(err as Error)?.message ?? String(err)}`);
   }
-  return { columns: names, rows: rows.map((r) => names.map((n) => cell(r[n]))) };
+  return { columns: names, rows: rows.map((r) => names.map((n) => parquetCell(r[n]))) };
 }
 
 export async function profileParquet(buffer: ArrayBuffer): Promise<Profile> {

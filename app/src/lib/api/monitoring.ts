@@ -147,6 +147,9 @@ export const monitoringApi = {
   deleteMonitor: (id: string) => request<{ deleted: true }>("DELETE", `${V1}/monitors/${enc(id)}`),
   listMonitorReports: (id: string, pageToken?: string, maxResults = 20) =>
     request<{ reports: MonitorReport[]; next_page_token: string | null }>("GET", `${V1}/monitors/${enc(id)}/reports${qs({ page_token: pageToken, max_results: maxResults })}`),
+  /** Checks the newest version of the monitor's current dataset (or the one named) in the Worker now. */
+  checkMonitor: (id: string, datasetVersion?: string) =>
+    request<{ report: MonitorReport }>("POST", `${V1}/monitors/${enc(id)}/check`, datasetVersion ? { dataset_version: datasetVersion } : {}).then((r) => r.report),
   monitorSeries: (id: string, name: string, from?: number, to?: number) =>
     request<{ series: string; points: SeriesPoint[] }>("GET", `${V1}/monitors/${enc(id)}/series${qs({ name, from, to })}`).then((r) => r.points),
   listAlertRules: (id: string) => request<{ rules: AlertRule[] }>("GET", `${V1}/monitors/${enc(id)}/rules`).then((r) => r.rules),
