@@ -20,7 +20,12 @@ export default defineConfig({
             main: "./worker/index.ts",
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { TEST_MIGRATIONS: await readD1Migrations("drizzle") },
+              bindings: {
+                TEST_MIGRATIONS: await readD1Migrations("drizzle"),
+                // The fuzz suite's size and seed (tests/worker/fuzz.api.test.ts); `npm run fuzz` raises the size.
+                FUZZ_REQUESTS: process.env.FUZZ_REQUESTS ?? "",
+                FUZZ_SEED: process.env.FUZZ_SEED ?? "",
+              },
             },
           })),
         ],

@@ -45,6 +45,13 @@ describe("normalizeArtifactPath", () => {
     expect(refused("a#b")).toMatch(/'#'/);
   });
 
+  it("refuses lone surrogates, which have no UTF-8 form, and keeps paired ones", () => {
+    expect(refused("model\ud800.pkl")).toMatch(/lone surrogate/);
+    expect(refused("\udfffx")).toMatch(/lone surrogate/);
+    expect(refused("a/\udc00\ud800")).toMatch(/lone surrogate/);
+    expect(normalizeArtifactPath("plots/🧪 run.png")).toBe("plots/🧪 run.png");
+  });
+
   it("refuses empty segments and empty file paths", () => {
     expect(refused("a//b")).toMatch(/empty segment/);
     expect(refused("a/b/")).toMatch(/empty segment/);

@@ -29,6 +29,8 @@ function describe(path: string): string {
 /** The reason a path is unsafe, checking the raw form only; null when it is safe. */
 function unsafeReason(path: string): string | null {
   if (/[\u0000-\u001f\u007f]/.test(path)) return "it contains control characters";
+  // A lone surrogate has no UTF-8 form: such a name could be neither stored as a key nor put in a URL.
+  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(path)) return "it is not valid Unicode (a lone surrogate)";
   if (path.includes("\\")) return "it contains a backslash";
   if (path.includes("#")) return "it contains '#'";
   if (path.startsWith("/") || /^[A-Za-z]:\//.test(path)) return "it is absolute";
