@@ -4,6 +4,7 @@
  * runs; max_active_runs; and the pull-agent protocol (claim, heartbeat, logs, complete).
  */
 import { ApiError, invalid, notFound } from "../http/errors";
+import type { AttemptRecord } from "../lib/pipelines/attempts";
 import { TASK_STATES, type TaskState } from "../lib/pipelines/machine";
 import { scheduleOf } from "../lib/pipelines/schedule";
 import { parsePipelineSpec, SpecError, type PipelineSpec } from "../lib/pipelines/spec";
@@ -427,8 +428,18 @@ export class PipelineService {
         error: null,
         retry_at: null,
         agent_id: null,
+        attempts: [],
       })),
     };
+  }
+
+  /** Every recorded try of a task of a run, newest first. */
+  async taskAttempts(runId: string, taskId: string): Promise<AttemptRecord[]> {
+    const r = await this.runOrThrow(runId);
+    const { spec } = await this.specOf(r.pipelineId, r.version);
+    if (!(taskId in spec.tasks)) throw notFound(`Pipeline run '${runId}' has no task '${taskId}'`);
+    if (r.state === "queued") return [];
+    return (await this.stub(runId).attempts(taskId)) ?? [];
   }
 
   private async activeRunWithTasks(runId: string, taskIds: string[]): Promise<PipelineRunRow> {
