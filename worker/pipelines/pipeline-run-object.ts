@@ -81,6 +81,7 @@ export interface PipelineRunApi {
   init(init: RunInit): Promise<RunSnapshot>;
   start(): Promise<RunSnapshot>;
   snapshot(): Promise<RunSnapshot>;
+  find(): Promise<RunSnapshot | null>;
   clear(taskIds: string[], downstream: boolean): Promise<RunSnapshot>;
   mark(taskIds: string[], state: "success" | "failed"): Promise<RunSnapshot>;
   cancel(): Promise<RunSnapshot>;
@@ -210,6 +211,11 @@ export class PipelineRunObject extends TernDurableObject implements PipelineRunA
         attempts: attemptHistory(stored.get(task_id) ?? [], ti),
       })),
     };
+  }
+
+  /** The snapshot, or null when this run's object was never initialised. */
+  async find(): Promise<RunSnapshot | null> {
+    return this.load() ? this.snapshot() : null;
   }
 
   async start(): Promise<RunSnapshot> {
@@ -493,7 +499,8 @@ export class PipelineRunObject extends TernDurableObject implements PipelineRunA
         updatedAt: now,
       });
     }
-    const runChanged = !before || before.state !== after.state || before.started_at !== after.started_at || before.ended_at !== after.ended_at;
+    // D1 owns a run's queued state and its move to running (the slot claim); the object reports from its start on.
+    const runChanged = after.state !== "queued" && (!before || before.state !== after.state || before.started_at !== after.started_at || before.ended_at !== after.ended_at);
     await this.store().mirror(meta.run_id, runChanged ? { state: after.state, startedAt: after.started_at, endedAt: after.ended_at } : null, rows);
   }
 
