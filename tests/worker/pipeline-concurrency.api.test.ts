@@ -113,6 +113,63 @@ describe("max_active_runs", { timeout: 120_000 }, () => {
     expect((await api("POST", `/pipeline-runs/${byDay.get(2)}/clear`, { task_ids: ["work"] })).status).toBe(409);
   });
 
+  it("a cleared finished run needs a slot like a new one: without one it waits queued, keeping its history", async () => {
+    const queue = "conc-3";
+    const id = await createPipeline("cleared-slots", { max_active_runs: 1, tasks: { work: { kind: "agent", queue, command: "work" } } });
+    const runningCount = async () => (await env.DB.prepare("SELECT count(*) AS n FROM pipeline_runs WHERE pipeline_id = ? AND state = 'running'").bind(id).first<{ n: number }>())!.n;
+    const finish = async (agent: string) => {
+      let task = null;
+      for (let i = 0; i < 200 && !task; i++) {
+        task = (await api("POST", "/agents/claim", { queue, agent_id: agent })).json.task;
+        if (!task) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(task).not.toBeNull();
+      await api("POST", "/agents/complete", { run_id: task.run_id, task_id: task.task_id, try_number: task.try_number, agent_id: agent, exit_code: 0 });
+      return task;
+    };
+    const first = (await api("POST", `/pipelines/${id}/runs`, { logical_date: Date.UTC(2026, 7, 1) })).json.run_id;
+    expect((await finish("a")).run_id).toBe(first);
+    const second = (await api("POST", `/pipelines/${id}/runs`, { logical_date: Date.UTC(2026, 7, 2) })).json.run_id;
+    for (let i = 0; i < 200 && (await api("GET", `/pipeline-runs/${second}`)).json.tasks[0].state !== "queued"; i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await api("GET", `/pipeline-runs/${first}`)).json.state).toBe("success");
+
+    // The second run holds the only slot: the cleared first run waits, queued, with its first try on record.
+    const cleared = await api("POST", `/pipeline-runs/${first}/clear`, { task_ids: ["work"] });
+    expect(cleared.status).toBe(200);
+    expect(cleared.json).toMatchObject({ state: "queued", ended_at: null });
+    expect(cleared.json.tasks[0]).toMatchObject({ state: "none", try_number: 1 });
+    expect(cleared.json.tasks[0].attempts.map((a: any) => [a.try_number, a.state, a.agent_id])).toEqual([[1, "success", "a"]]);
+    expect(await runningCount()).toBe(1);
+    expect((await env.DB.prepare("SELECT state FROM pipeline_runs WHERE run_id = ?").bind(first).first())).toEqual({ state: "queued" });
+
+    // The second run finishing frees the slot: the first starts again and its task gets try 2.
+    expect((await finish("b")).run_id).toBe(second);
+    const again = await finish("c");
+    expect(again).toMatchObject({ run_id: first, try_number: 2 });
+    let run: any;
+    for (let i = 0; i < 200; i++) {
+      run = (await api("GET", `/pipeline-runs/${first}`)).json;
+      if (run.state === "success") break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(run.state).toBe("success");
+    expect(run.tasks[0].attempts.map((a: any) => [a.try_number, a.state, a.agent_id])).toEqual([
+      [2, "success", "c"],
+      [1, "success", "a"],
+    ]);
+    // With a slot free, a cleared finished run goes again at once.
+    const now = await api("POST", `/pipeline-runs/${second}/clear`, { task_ids: ["work"] });
+    expect(now.json.state).toBe("running");
+    expect(now.json.tasks[0]).toMatchObject({ state: "queued", try_number: 2 });
+    // Cancelling a cleared run that waits for a slot keeps its history.
+    await api("POST", `/pipeline-runs/${first}/clear`, { task_ids: ["work"] });
+    const cancelled = await api("POST", `/pipeline-runs/${first}/cancel`);
+    expect(cancelled.json).toMatchObject({ state: "failed" });
+    expect(cancelled.json.tasks[0].state).toBe("skipped");
+    expect(cancelled.json.tasks[0].attempts.map((a: any) => a.try_number)).toEqual([2, 1]);
+    expect(await runningCount()).toBe(1);
+  });
+
   it("a run whose starter stopped after taking its slot is started by the next tick", async () => {
     const id = await createPipeline("orphan-slot", { max_active_runs: 1, tasks: { a: { kind: "noop" } } });
     await api("POST", `/pipelines/${id}/pause`);

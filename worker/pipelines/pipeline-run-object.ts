@@ -82,7 +82,7 @@ export interface PipelineRunApi {
   start(): Promise<RunSnapshot>;
   snapshot(): Promise<RunSnapshot>;
   find(): Promise<RunSnapshot | null>;
-  clear(taskIds: string[], downstream: boolean): Promise<RunSnapshot>;
+  clear(taskIds: string[], downstream: boolean, requeue?: boolean): Promise<RunSnapshot>;
   mark(taskIds: string[], state: "success" | "failed"): Promise<RunSnapshot>;
   cancel(): Promise<RunSnapshot>;
   claim(taskId: string, tryNumber: number, agentId: string, leaseMs: number): Promise<ClaimedTask | null>;
@@ -223,8 +223,9 @@ export class PipelineRunObject extends TernDurableObject implements PipelineRunA
     return this.snapshot();
   }
 
-  async clear(taskIds: string[], downstream: boolean): Promise<RunSnapshot> {
-    await this.apply({ type: "clear", task_ids: taskIds, downstream });
+  /** `requeue`: a finished run goes back to queued, to be started again when it gets a run slot. */
+  async clear(taskIds: string[], downstream: boolean, requeue = false): Promise<RunSnapshot> {
+    await this.apply({ type: "clear", task_ids: taskIds, downstream, requeue });
     return this.snapshot();
   }
 

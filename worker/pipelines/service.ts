@@ -442,14 +442,12 @@ export class PipelineService {
     return r;
   }
 
-  /** A run as its Durable Object has it; a run still waiting for a slot is described from D1. */
+  /** A run as its Durable Object has it; a run whose object does not exist yet is described from D1. */
   async getRun(runId: string): Promise<RunSnapshot> {
     const r = await this.runOrThrow(runId);
-    if (r.state !== "queued") {
-      const snapshot = await this.stub(runId).find();
-      // An object still queued speaks for the run only while it is being started (D1: running).
-      if (snapshot && (snapshot.state !== "queued" || r.state === "running")) return snapshot;
-    }
+    const snapshot = await this.stub(runId).find();
+    // An object still queued does not speak for a run that ended without starting (cancelled while queued).
+    if (snapshot && !(snapshot.state === "queued" && (r.state === "success" || r.state === "failed"))) return snapshot;
     const { spec } = await this.specOf(r.pipelineId, r.version);
     return {
       ...toRunSummary(r),
@@ -476,7 +474,7 @@ export class PipelineService {
     const r = await this.runOrThrow(runId);
     const { spec } = await this.specOf(r.pipelineId, r.version);
     if (!(taskId in spec.tasks)) throw notFound(`Pipeline run '${runId}' has no task '${taskId}'`);
-    if (r.state === "queued") return [];
+    // A queued run may be a cleared one waiting for a slot, with its history in its object.
     return (await this.stub(runId).attempts(taskId)) ?? [];
   }
 
@@ -490,9 +488,28 @@ export class PipelineService {
     return r;
   }
 
+  /**
+   * Clears tasks so they run again. A finished run that runs again needs a run slot like a new run (as
+   * in Airflow, where a cleared run goes back to queued): with one free it reruns at once; without, it
+   * waits queued, keeping its task states and attempt history, and starts when a slot frees.
+   */
   async clear(runId: string, taskIds: string[], downstream: boolean): Promise<RunSnapshot> {
-    await this.activeRunWithTasks(runId, taskIds);
-    return this.stub(runId).clear(taskIds, downstream);
+    const r = await this.activeRunWithTasks(runId, taskIds);
+    const stub = this.stub(runId);
+    if (r.state !== "success" && r.state !== "failed") return stub.clear(taskIds, downstream);
+    const p = await this.pipelineOrThrow(r.pipelineId);
+    const { spec } = await this.specOf(r.pipelineId, p.latestVersion);
+    if (await this.store.claimRunSlot(r.pipelineId, runId, spec.max_active_runs, [r.state])) {
+      try {
+        return await stub.clear(taskIds, downstream);
+      } catch (err) {
+        await this.store.releaseRunSlot(runId, r.state);
+        throw err;
+      }
+    }
+    const cleared = await stub.clear(taskIds, downstream, true);
+    if (cleared.state === "queued" && (await this.store.requeueRun(runId, r.state))) await this.startQueuedRuns(r.pipelineId);
+    return this.getRun(runId);
   }
 
   async mark(runId: string, taskIds: string[], state: "success" | "failed"): Promise<RunSnapshot> {
@@ -503,9 +520,14 @@ export class PipelineService {
   async cancel(runId: string): Promise<RunSnapshot> {
     const r = await this.runOrThrow(runId);
     if (r.state === "success" || r.state === "failed") throw new ApiError("INVALID_STATE", `Pipeline run '${runId}' has already finished (${r.state})`);
-    // Never started: it becomes failed in D1 alone, unless a starter took its slot in the meantime.
-    if (r.state === "queued" && (await this.store.failQueuedRun(runId, this.now()))) return this.getRun(runId);
-    return this.stub(runId).cancel();
+    const stub = this.stub(runId);
+    // Queued: it fails in D1 without taking a slot, unless a starter took one in the meantime; its object,
+    // if it has one (a cleared run waiting for a slot), skips what was left to do.
+    if (r.state === "queued" && (await this.store.failQueuedRun(runId, this.now()))) {
+      if (await stub.find()) await stub.cancel();
+      return this.getRun(runId);
+    }
+    return stub.cancel();
   }
 
   async taskLog(runId: string, taskId: string, tryNumber: number): Promise<{ text: string; live: boolean }> {

@@ -236,13 +236,13 @@ export class PipelineStore {
   }
 
   /**
-   * Takes a run slot: moves the run from queued to running only if, at that instant, the pipeline is not
+   * Takes a run slot: moves the run from queued (or `from`) to running only if, at that instant, the pipeline is not
    * paused and has fewer than `maxActiveRuns` running runs. One UPDATE with its checks as subqueries:
    * SQLite runs a statement atomically and D1 runs a database's statements one at a time, so concurrent
    * starters (cron tick, triggers, a finished run freeing its slot) can never take more slots than exist.
    * A slot is a D1 run row in state running; the run's object only mirrors it from then on.
    */
-  async claimRunSlot(pipelineId: string, runId: string, maxActiveRuns: number): Promise<boolean> {
+  async claimRunSlot(pipelineId: string, runId: string, maxActiveRuns: number, from: PipelineRunRow["state"][] = ["queued"]): Promise<boolean> {
     const rows = await this.db
       .update(pipelineRuns)
       .set({ state: "running" })
@@ -250,7 +250,7 @@ export class PipelineStore {
         and(
           eq(pipelineRuns.runId, runId),
           eq(pipelineRuns.pipelineId, pipelineId),
-          eq(pipelineRuns.state, "queued"),
+          inArray(pipelineRuns.state, from),
           sql`(SELECT p.paused FROM pipelines AS p WHERE p.pipeline_id = ${pipelineId}) = 0`,
           sql`(SELECT count(*) FROM pipeline_runs AS r WHERE r.pipeline_id = ${pipelineId} AND r.state = 'running') < ${maxActiveRuns}`,
         ),
@@ -268,6 +268,21 @@ export class PipelineStore {
       .orderBy(asc(pipelineRuns.createdAt))
       .limit(limit)
       .all();
+  }
+
+  /** A finished run whose tasks were cleared waits for a slot again, as if new; false when it is no longer `from`. */
+  async requeueRun(runId: string, from: PipelineRunRow["state"]): Promise<boolean> {
+    const rows = await this.db
+      .update(pipelineRuns)
+      .set({ state: "queued", startedAt: null, endedAt: null })
+      .where(and(eq(pipelineRuns.runId, runId), eq(pipelineRuns.state, from)))
+      .returning({ runId: pipelineRuns.runId });
+    return rows.length === 1;
+  }
+
+  /** Gives back a slot taken for a run whose restart then failed. */
+  async releaseRunSlot(runId: string, to: PipelineRunRow["state"]): Promise<void> {
+    await this.db.update(pipelineRuns).set({ state: to }).where(and(eq(pipelineRuns.runId, runId), eq(pipelineRuns.state, "running")));
   }
 
   /** A queued run becomes failed without ever starting; false when it is no longer queued (it started). */
