@@ -121,4 +121,12 @@ describe("attempt history", () => {
     expect((await api("GET", `/pipeline-runs/${"0".repeat(32)}/tasks/a/attempts`)).status).toBe(404);
     expect((await api("GET", `/pipeline-runs/nothex/tasks/a/attempts`)).status).toBe(400);
   });
+
+  it("is in the OpenAPI document, as a route and on every task instance", async () => {
+    const doc = (await call("GET", "/api/v1/openapi.json")).json;
+    expect(doc.paths["/api/v1/pipeline-runs/{run_id}/tasks/{task_id}/attempts"].get).toBeDefined();
+    expect(Object.keys(doc.components.schemas.TaskAttempt.properties).sort()).toEqual(["agent_id", "duration_ms", "ended_at", "error", "queued_at", "started_at", "state", "try_number"]);
+    expect(doc.components.schemas.TaskAttempt.properties.state.enum).toEqual(["queued", "running", "success", "failed", "up_for_retry"]);
+    expect(doc.components.schemas.TaskInstance.required).toContain("attempts");
+  });
 });
