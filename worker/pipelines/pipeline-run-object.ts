@@ -337,7 +337,6 @@ export class PipelineRunObject extends TernDurableObject implements PipelineRunA
     const now = Date.now();
     const r = step(spec, before, event, now);
     if (!r.applied) return r;
-    this.run = r.state;
     const sql = this.ctx.storage.sql;
     this.ctx.storage.transactionSync(() => {
       sql.exec("UPDATE run SET state = ? WHERE id = 1", JSON.stringify(r.state));
@@ -346,6 +345,8 @@ export class PipelineRunObject extends TernDurableObject implements PipelineRunA
         sql.exec("DELETE FROM attempts WHERE task_id = ? AND try_number <= ?", task_id, record.try_number - MAX_ATTEMPTS_KEPT);
       }
     });
+    // Only once stored: a failed write leaves the run as it was, in memory too.
+    this.run = r.state;
     for (const action of r.actions) await this.perform(action);
     const finished = r.actions.some((a) => a.type === "run_finished");
     if (finished) {
