@@ -2,7 +2,8 @@
  * Restart resume: a pipeline run with a retry waiting for its backoff and a wait task deferred to a
  * later time survives the runtime being killed. A real `wrangler dev` with its own persisted state is
  * killed (its whole process group, no clean shutdown) in the middle of the run and started again on the
- * same state; the run's Durable Object picks up its alarm, the retry happens and the run finishes.
+ * same state; the run's Durable Object picks up its alarm, the retry happens and the run finishes, with
+ * the record of the try made before the kill kept next to the one after.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -125,7 +126,7 @@ async function waitForRun(runId: string, until: (run: any) => boolean, ms: numbe
 const task = (run: any, id: string) => run.tasks.find((t: any) => t.task_id === id);
 
 describe("pipeline runs survive a restart of the runtime", () => {
-  it("a retry with backoff and a deferred wait continue after wrangler dev is killed and started again", async () => {
+  it("a retry with backoff and a deferred wait continue after wrangler dev is killed and started again, with every try on record", async () => {
     const upstream = await flakyService();
     try {
       const spec = {
@@ -158,6 +159,15 @@ describe("pipeline runs survive a restart of the runtime", () => {
       expect(upstream.calls).toHaveLength(2);
       expect(upstream.calls[1]).toBeGreaterThanOrEqual(Math.max(retryAt, killedAt));
       expect(task(after, "pause").ended_at).toBeGreaterThanOrEqual(task(after, "pause").started_at + 10_000);
+      // The first try's record, written before the kill, is still there next to the second's.
+      const attempts = (await api("GET", `/pipeline-runs/${run_id}/tasks/flaky/attempts`)).attempts;
+      expect(attempts.map((a: any) => [a.try_number, a.state])).toEqual([
+        [2, "success"],
+        [1, "up_for_retry"],
+      ]);
+      expect(attempts[1]).toMatchObject({ started_at: task(before, "flaky").started_at, ended_at: task(before, "flaky").ended_at, error: task(before, "flaky").error });
+      expect(attempts[0].started_at).toBeGreaterThanOrEqual(retryAt);
+      expect(task(after, "flaky").attempts).toEqual(attempts);
     } finally {
       upstream.server.close();
     }

@@ -3,7 +3,8 @@
  * `tern agent`: a spec refused (in the browser and by the server) then created in the editor, runs
  * triggered with conf from the dialog, the grid's cells reaching success and failed in Airflow's
  * colours, the run graph (dagre layout, live state while a cleared task runs again, mark success), a
- * task attempt page with its log, output and filled-in arguments, a new spec version, pausing, a
+ * task attempt page with its log, output and filled-in arguments, the attempts table of a task that
+ * retried (each try's state colour, times, agent and log), a new spec version, pausing, a
  * backfill from its dialog, and deleting the pipeline.
  */
 import { spawn } from "node:child_process";
@@ -23,6 +24,7 @@ const pageErrors: string[] = [];
 let pipelineId = "";
 let goodRun = "";
 let badRun = "";
+let retryPipelineId = "";
 
 // Airflow's colours as the browser computes them.
 const RGB = { success: "rgb(0, 128, 0)", failed: "rgb(255, 0, 0)", upstream_failed: "rgb(255, 165, 0)", running: "rgb(0, 255, 0)", queued: "rgb(128, 128, 128)" };
@@ -108,6 +110,7 @@ afterAll(async () => {
   await browser?.close();
   // The open-mode server is shared by every e2e file: leave nothing running behind.
   if (pipelineId) await api("DELETE", `/pipelines/${pipelineId}`).catch(() => undefined);
+  if (retryPipelineId) await api("DELETE", `/pipelines/${retryPipelineId}`).catch(() => undefined);
 });
 
 describe("the pipelines UI", () => {
@@ -253,13 +256,69 @@ describe("the pipelines UI", () => {
     await poll(() => page.getByTestId("task-log").textContent()).toContain("checking 42 rows, try 2\n");
     expect(await page.getByTestId("task-log").textContent()).toContain("bad who\n");
     expect(await page.getByTestId("task-args").locator('[data-arg="command"]').textContent()).toContain('echo "checking 42 rows, try $TERN_TRY_NUMBER"');
+    // Each try keeps its own record: try 1 failed with the command's exit status, try 2 failed too and
+    // was then marked success.
+    expect(await page.locator("[data-attempt]").evaluateAll((rows) => rows.map((r) => [r.getAttribute("data-attempt"), r.getAttribute("data-attempt-state")]))).toEqual([
+      ["2", "success"],
+      ["1", "failed"],
+    ]);
     await page.locator('[data-attempt="1"] button').click();
     await page.waitForURL(/\?try=1$/);
     await poll(() => page.getByTestId("task-log").textContent()).toContain("checking 42 rows, try 1\n");
+    expect(await page.getByTestId("attempt-detail").getAttribute("data-try")).toBe("1");
+    expect(await page.getByTestId("attempt-error").textContent()).toBe("the command exited with status 3");
 
     // An in-process task writes no log and says so.
     await page.goto(`${baseUrl}/pipelines/${pipelineId}/runs/${goodRun}/tasks/prepare`);
     await poll(() => page.getByTestId("no-log").textContent()).toContain("writes no log");
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("shows every try of a task that retried in the attempts table, each with its state colour, times and log", async () => {
+    const spec = `tasks:
+  flaky:
+    kind: agent
+    queue: ${QUEUE}
+    retries: 2
+    retry_delay: 0
+    command: |
+      echo "attempt $TERN_TRY_NUMBER"
+      if [ "$TERN_TRY_NUMBER" -lt 3 ]; then echo "not yet" >&2; exit 5; fi
+`;
+    const created = await api("POST", "/pipelines", { name: `${NAME}-retry`, spec });
+    expect(created.status).toBe(201);
+    retryPipelineId = created.json.pipeline_id;
+    const runId = (await api("POST", `/pipelines/${retryPipelineId}/runs`, {})).json.run_id;
+    const agent = await runAgent(3);
+    expect(agent.code, agent.output).toBe(0);
+    await poll(async () => (await api("GET", `/pipeline-runs/${runId}`)).json.state, 20_000).toBe("success");
+
+    await page.goto(`${baseUrl}/pipelines/${retryPipelineId}/runs/${runId}/tasks/flaky`);
+    await page.getByTestId("attempts-table").waitFor();
+    expect(await page.locator("[data-attempt]").evaluateAll((rows) => rows.map((r) => [r.getAttribute("data-attempt"), r.getAttribute("data-attempt-state")]))).toEqual([
+      ["3", "success"],
+      ["2", "up_for_retry"],
+      ["1", "up_for_retry"],
+    ]);
+    // Airflow's colours per try: gold for up_for_retry, green for success.
+    expect(await background(page.locator('[data-attempt="1"] [data-testid="attempt-state"]'))).toBe("rgb(255, 215, 0)");
+    expect(await background(page.locator('[data-attempt="3"] [data-testid="attempt-state"]'))).toBe(RGB.success);
+    for (const n of [1, 2, 3]) {
+      const row = page.locator(`[data-attempt="${n}"]`);
+      expect(await row.getByTestId("attempt-duration").textContent()).toMatch(/^\d+(\.\d)?(ms|s)$/);
+      expect((await row.getByTestId("attempt-times").textContent())!.trim()).not.toContain("—");
+      expect(await row.locator("td").last().textContent()).toMatch(/^\S+$/);
+    }
+    // The newest try is shown first; choosing an earlier one shows its own log, timing and error.
+    expect(await page.getByTestId("attempt-detail").getAttribute("data-try")).toBe("3");
+    await poll(() => page.getByTestId("task-log").textContent()).toContain("attempt 3\n");
+    await page.locator('[data-attempt="2"] button').click();
+    await page.waitForURL(/\?try=2$/);
+    await poll(() => page.getByTestId("task-log").textContent()).toContain("attempt 2\n");
+    expect(await page.getByTestId("task-log").textContent()).toContain("not yet\n");
+    expect(await page.getByTestId("attempt-detail").getAttribute("data-try")).toBe("2");
+    expect(await page.getByTestId("attempt-detail-state").getAttribute("data-state")).toBe("up_for_retry");
+    expect(await page.getByTestId("attempt-error").textContent()).toBe("the command exited with status 5");
     expect(pageErrors).toEqual([]);
   });
 

@@ -393,6 +393,33 @@ describe("clear, mark and cancel", () => {
     expect(d.run.state).toBe("success");
   });
 
+  it("clear with requeue puts a finished run back to queued; its start reruns the cleared tasks", () => {
+    const d = new Driver(chain());
+    d.send({ type: "start" });
+    d.ok("a");
+    d.ok("b");
+    d.ok("c", undefined, T0 + 100);
+    expect(d.run).toMatchObject({ state: "success", ended_at: T0 + 100 });
+    d.send({ type: "clear", task_ids: ["b"], downstream: true, requeue: true }, T0 + 1000);
+    expect(d.run).toMatchObject({ state: "queued", ended_at: null });
+    expect(d.executes()).toEqual([]);
+    expect(d.last).toContainEqual({ type: "delete_alarm" });
+    expect(d.states()).toEqual({ a: "success", b: "none", c: "none" });
+    d.send({ type: "start" }, T0 + 2000);
+    expect(d.run).toMatchObject({ state: "running", started_at: T0 + 2000 });
+    expect(d.executes()).toEqual(["b"]);
+    expect(d.run.tasks.b.try_number).toBe(2);
+    d.ok("b");
+    d.ok("c");
+    expect(d.run.state).toBe("success");
+    // A run that is still going is not requeued: its cleared tasks run again within it.
+    const e = new Driver(chain());
+    e.send({ type: "start" });
+    e.send({ type: "clear", task_ids: ["a"], requeue: true });
+    expect(e.run.state).toBe("running");
+    expect(e.run.tasks.a).toMatchObject({ state: "running", try_number: 2 });
+  });
+
   it("clearing a running attempt aborts it", () => {
     const d = new Driver(chain());
     d.send({ type: "start" });

@@ -39,6 +39,7 @@ const ti = (task_id: string, state: TaskState, over: Partial<TaskInstance> = {})
   error: null,
   retry_at: null,
   agent_id: null,
+  attempts: [],
   ...over,
 });
 

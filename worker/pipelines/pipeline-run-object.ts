@@ -5,9 +5,11 @@
  * always set to the next retry, timeout, lease end or sensor wake-up, so all of them survive a restart
  * of the runtime. In-process kinds run here (executors.ts, and builtins.ts through the other pillars'
  * services, recording what they read and made for the lineage graph); agent tasks wait for a claim. After every
- * change the task states are mirrored to D1 for the grid view and for agents' claims.
+ * change the task states are mirrored to D1 for the grid view and for agents' claims, and every try of a
+ * task keeps its own record in the object's storage (lib/pipelines/attempts), across retries and clears.
  */
 import { createDb } from "../db/client";
+import { attemptChanges, attemptHistory, MAX_ATTEMPTS_KEPT, type AttemptRecord } from "../lib/pipelines/attempts";
 import { initialRunState, step, type MachineAction, type MachineEvent, type RunState, type StepResult, type TaskInstance } from "../lib/pipelines/machine";
 import type { PipelineSpec } from "../lib/pipelines/spec";
 import { render, TemplateError, type TemplateContext } from "../lib/pipelines/template";
@@ -43,6 +45,8 @@ export interface TaskSnapshot {
   error: string | null;
   retry_at: number | null;
   agent_id: string | null;
+  /** Every recorded try, newest first (state it ended in, times, agent, error). */
+  attempts: AttemptRecord[];
 }
 
 export interface RunSnapshot {
@@ -77,7 +81,8 @@ export interface PipelineRunApi {
   init(init: RunInit): Promise<RunSnapshot>;
   start(): Promise<RunSnapshot>;
   snapshot(): Promise<RunSnapshot>;
-  clear(taskIds: string[], downstream: boolean): Promise<RunSnapshot>;
+  find(): Promise<RunSnapshot | null>;
+  clear(taskIds: string[], downstream: boolean, requeue?: boolean): Promise<RunSnapshot>;
   mark(taskIds: string[], state: "success" | "failed"): Promise<RunSnapshot>;
   cancel(): Promise<RunSnapshot>;
   claim(taskId: string, tryNumber: number, agentId: string, leaseMs: number): Promise<ClaimedTask | null>;
@@ -85,6 +90,7 @@ export interface PipelineRunApi {
   complete(taskId: string, tryNumber: number, agentId: string, exitCode: number, output: unknown): Promise<{ accepted: boolean; state: string | null }>;
   appendLog(taskId: string, tryNumber: number, text: string): Promise<boolean>;
   readLog(taskId: string, tryNumber: number): Promise<string | null>;
+  attempts(taskId: string): Promise<AttemptRecord[] | null>;
 }
 
 /** Logs kept per attempt; beyond this the rest of the attempt's output is dropped with a note. */
@@ -110,6 +116,31 @@ export class PipelineRunObject extends TernDurableObject implements PipelineRunA
     const sql = ctx.storage.sql;
     sql.exec("CREATE TABLE IF NOT EXISTS run (id INTEGER PRIMARY KEY CHECK (id = 1), meta TEXT NOT NULL, spec TEXT NOT NULL, state TEXT NOT NULL)");
     sql.exec("CREATE TABLE IF NOT EXISTS logs (task_id TEXT NOT NULL, try_number INTEGER NOT NULL, seq INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (task_id, try_number, seq))");
+    // One row per try of a task, as it last changed (lib/pipelines/attempts decides what changed).
+    sql.exec("CREATE TABLE IF NOT EXISTS attempts (task_id TEXT NOT NULL, try_number INTEGER NOT NULL, record TEXT NOT NULL, PRIMARY KEY (task_id, try_number))");
+  }
+
+  private storedAttempts(taskId?: string): Map<string, AttemptRecord[]> {
+    const rows =
+      taskId === undefined
+        ? this.ctx.storage.sql.exec<{ task_id: string; record: string }>("SELECT task_id, record FROM attempts ORDER BY task_id, try_number DESC").toArray()
+        : this.ctx.storage.sql.exec<{ task_id: string; record: string }>("SELECT task_id, record FROM attempts WHERE task_id = ? ORDER BY try_number DESC", taskId).toArray();
+    const out = new Map<string, AttemptRecord[]>();
+    for (const r of rows) {
+      const list = out.get(r.task_id) ?? [];
+      list.push(JSON.parse(r.record));
+      out.set(r.task_id, list);
+    }
+    return out;
+  }
+
+  /** A task's tries, newest first; null when the run has no such task or was never initialised. */
+  async attempts(taskId: string): Promise<AttemptRecord[] | null> {
+    await this.chain;
+    if (!this.load()) return null;
+    const ti = this.run!.tasks[taskId];
+    if (!ti) return null;
+    return attemptHistory(this.storedAttempts(taskId).get(taskId) ?? [], ti);
   }
 
   private load(): boolean {
@@ -151,6 +182,7 @@ export class PipelineRunObject extends TernDurableObject implements PipelineRunA
     await this.chain;
     await this.flushMirror();
     const { meta, spec, run } = this.loaded();
+    const stored = this.storedAttempts();
     return {
       run_id: meta.run_id,
       pipeline_id: meta.pipeline_id,
@@ -176,8 +208,14 @@ export class PipelineRunObject extends TernDurableObject implements PipelineRunA
         error: ti.error,
         retry_at: ti.retry_at,
         agent_id: ti.agent_id,
+        attempts: attemptHistory(stored.get(task_id) ?? [], ti),
       })),
     };
+  }
+
+  /** The snapshot, or null when this run's object was never initialised. */
+  async find(): Promise<RunSnapshot | null> {
+    return this.load() ? this.snapshot() : null;
   }
 
   async start(): Promise<RunSnapshot> {
@@ -185,8 +223,9 @@ export class PipelineRunObject extends TernDurableObject implements PipelineRunA
     return this.snapshot();
   }
 
-  async clear(taskIds: string[], downstream: boolean): Promise<RunSnapshot> {
-    await this.apply({ type: "clear", task_ids: taskIds, downstream });
+  /** `requeue`: a finished run goes back to queued, to be started again when it gets a run slot. */
+  async clear(taskIds: string[], downstream: boolean, requeue = false): Promise<RunSnapshot> {
+    await this.apply({ type: "clear", task_ids: taskIds, downstream, requeue });
     return this.snapshot();
   }
 
@@ -295,10 +334,19 @@ export class PipelineRunObject extends TernDurableObject implements PipelineRunA
 
   private async applyNow(event: MachineEvent): Promise<StepResult> {
     const { spec, run: before } = this.loaded();
-    const r = step(spec, before, event, Date.now());
+    const now = Date.now();
+    const r = step(spec, before, event, now);
     if (!r.applied) return r;
+    const sql = this.ctx.storage.sql;
+    this.ctx.storage.transactionSync(() => {
+      sql.exec("UPDATE run SET state = ? WHERE id = 1", JSON.stringify(r.state));
+      for (const { task_id, record } of attemptChanges(before, r.state, now)) {
+        sql.exec("INSERT INTO attempts (task_id, try_number, record) VALUES (?, ?, ?) ON CONFLICT (task_id, try_number) DO UPDATE SET record = excluded.record", task_id, record.try_number, JSON.stringify(record));
+        sql.exec("DELETE FROM attempts WHERE task_id = ? AND try_number <= ?", task_id, record.try_number - MAX_ATTEMPTS_KEPT);
+      }
+    });
+    // Only once stored: a failed write leaves the run as it was, in memory too.
     this.run = r.state;
-    this.ctx.storage.sql.exec("UPDATE run SET state = ? WHERE id = 1", JSON.stringify(r.state));
     for (const action of r.actions) await this.perform(action);
     const finished = r.actions.some((a) => a.type === "run_finished");
     if (finished) {
@@ -453,7 +501,8 @@ export class PipelineRunObject extends TernDurableObject implements PipelineRunA
         updatedAt: now,
       });
     }
-    const runChanged = !before || before.state !== after.state || before.started_at !== after.started_at || before.ended_at !== after.ended_at;
+    // D1 owns a run's queued state and its move to running (the slot claim); the object reports from its start on.
+    const runChanged = after.state !== "queued" && (!before || before.state !== after.state || before.started_at !== after.started_at || before.ended_at !== after.ended_at);
     await this.store().mirror(meta.run_id, runChanged ? { state: after.state, startedAt: after.started_at, endedAt: after.ended_at } : null, rows);
   }
 

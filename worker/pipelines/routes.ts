@@ -6,6 +6,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { parseOffsetToken, offsetToken } from "../http/paging";
 import { createRouter } from "../http/router";
 import { jsonBody, jsonResponse, notFoundError, standardErrors } from "../http/schemas";
+import { ATTEMPT_STATES, MAX_ATTEMPTS_KEPT } from "../lib/pipelines/attempts";
 import { RUN_STATES, TASK_STATES } from "../lib/pipelines/machine";
 import { TASK_ID } from "../lib/pipelines/spec";
 import { DEFAULT_LEASE_MS } from "./service";
@@ -58,6 +59,18 @@ const RunSummary = z
     ended_at: z.number().nullable(),
   })
   .openapi("PipelineRunSummary");
+const AttemptRecord = z
+  .object({
+    try_number: z.number().int(),
+    state: z.enum(ATTEMPT_STATES).openapi({ description: "The state the try is in, or ended in" }),
+    queued_at: z.number().nullable(),
+    started_at: z.number().nullable(),
+    ended_at: z.number().nullable(),
+    duration_ms: z.number().nullable(),
+    agent_id: z.string().nullable().openapi({ description: "The agent that ran it (agent tasks)" }),
+    error: z.string().nullable().openapi({ description: "Why it failed, e.g. an agent command's exit status" }),
+  })
+  .openapi("TaskAttempt");
 const TaskInstance = z
   .object({
     task_id: z.string(),
@@ -72,6 +85,7 @@ const TaskInstance = z
     error: z.string().nullable(),
     retry_at: z.number().nullable(),
     agent_id: z.string().nullable(),
+    attempts: z.array(AttemptRecord).openapi({ description: `Every recorded try, newest first (the last ${MAX_ATTEMPTS_KEPT} are kept); clearing keeps them` }),
   })
   .openapi("TaskInstance");
 const RunDetail = z
@@ -345,6 +359,22 @@ pipelineRoutes.openapi(
     const { try_number } = c.req.valid("query");
     const log = await c.var.services.pipelines.taskLog(run_id, task_id, try_number);
     return c.json({ run_id, task_id, try_number, ...log }, 200);
+  },
+);
+
+pipelineRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/pipeline-runs/{run_id}/tasks/{task_id}/attempts",
+    tags: ["Pipelines"],
+    summary: "Every try of a task: state it ended in, times, duration, agent and error (newest first)",
+    security,
+    request: { params: RunIdParam.extend({ task_id: z.string().regex(TASK_ID, "a task id").openapi({ param: { name: "task_id", in: "path" } }) }) },
+    responses: { 200: jsonResponse(z.object({ run_id: z.string(), task_id: z.string(), attempts: z.array(AttemptRecord) }), "The tries"), ...standardErrors, ...notFoundError },
+  }),
+  async (c) => {
+    const { run_id, task_id } = c.req.valid("param");
+    return c.json({ run_id, task_id, attempts: await c.var.services.pipelines.taskAttempts(run_id, task_id) }, 200);
   },
 );
 

@@ -4,6 +4,7 @@
  * runs; max_active_runs; and the pull-agent protocol (claim, heartbeat, logs, complete).
  */
 import { ApiError, invalid, notFound } from "../http/errors";
+import type { AttemptRecord } from "../lib/pipelines/attempts";
 import { TASK_STATES, type TaskState } from "../lib/pipelines/machine";
 import { scheduleOf } from "../lib/pipelines/schedule";
 import { parsePipelineSpec, SpecError, type PipelineSpec } from "../lib/pipelines/spec";
@@ -358,41 +359,75 @@ export class PipelineService {
       created.push(...(await this.store.insertRuns(due.map((t) => this.runRow(pipeline, newId(), "scheduled", t, schedule.intervalEnd(t), {})))));
     }
     created.push(...(await this.catchUpDatasetTriggers(now)));
+    await this.resumeClaimedRuns();
     for (const id of await this.store.pipelinesWithQueuedRuns()) await this.startQueuedRuns(id);
     return { created };
   }
 
-  /** Starts queued runs, oldest logical date first, while the pipeline has fewer than max_active_runs running. */
+  /**
+   * Starts queued runs, oldest logical date first, while the pipeline has fewer than max_active_runs
+   * running. Any number of these may run at once (cron tick, triggers, a run that just finished): each
+   * run's start is gated by an atomic slot claim in D1 (store.claimRunSlot), so the limit holds however
+   * they interleave, and a run that finds no slot stays queued until a finishing run frees one (every
+   * finish calls this again) or the next tick. The run's object is created before its slot is claimed,
+   * so a run D1 shows as running always has one.
+   */
   async startQueuedRuns(id: string, selfOrigin: string | null = null): Promise<string[]> {
     const p = await this.store.getPipeline(id);
     if (!p || p.paused) return [];
     const { spec: latest } = await this.specOf(id, p.latestVersion);
-    const running = await this.store.countRuns(id, "running");
-    const slots = latest.max_active_runs - running;
-    if (slots <= 0) return [];
-    const queued = await this.store.runsInState(id, ["queued"], slots);
-    if (!queued.length) return [];
-    const origins = selfOrigin ? await this.store.rememberOrigin(selfOrigin, this.now()) : await this.store.knownOrigins();
+    let origins: string[] | null = null;
     const started: string[] = [];
-    for (const r of queued) {
-      const { spec } = await this.specOf(id, r.version);
-      const stub = this.stub(r.runId);
-      await stub.init({
-        run_id: r.runId,
-        pipeline_id: id,
-        version: r.version,
-        run_type: r.runType,
-        spec,
-        logical_date: r.logicalDate,
-        data_interval_start: r.dataIntervalStart,
-        data_interval_end: r.dataIntervalEnd,
-        conf: JSON.parse(r.conf),
-        self_origins: origins,
-      });
+    // Bounded: each pass either starts a run, skips one another starter just took, or stops.
+    for (let pass = 0; pass < latest.max_active_runs + 100; pass++) {
+      if ((await this.store.countRuns(id, "running")) >= latest.max_active_runs) break;
+      const [next] = await this.store.runsInState(id, ["queued"], 1);
+      if (!next) break;
+      origins ??= selfOrigin ? await this.store.rememberOrigin(selfOrigin, this.now()) : await this.store.knownOrigins();
+      const stub = await this.initRun(next, origins);
+      if (!(await this.store.claimRunSlot(id, next.runId, latest.max_active_runs))) {
+        // Still queued: no slot is free (or the pipeline was paused); another starter took it otherwise.
+        if ((await this.store.getRun(next.runId))?.state === "queued") break;
+        continue;
+      }
       await stub.start();
-      started.push(r.runId);
+      started.push(next.runId);
     }
     return started;
+  }
+
+  /** Creates a run's object (idempotent); it stays queued until started. */
+  private async initRun(r: PipelineRunRow, origins: string[]): Promise<PipelineRunApi> {
+    const { spec } = await this.specOf(r.pipelineId, r.version);
+    const stub = this.stub(r.runId);
+    await stub.init({
+      run_id: r.runId,
+      pipeline_id: r.pipelineId,
+      version: r.version,
+      run_type: r.runType,
+      spec,
+      logical_date: r.logicalDate,
+      data_interval_start: r.dataIntervalStart,
+      data_interval_end: r.dataIntervalEnd,
+      conf: JSON.parse(r.conf),
+      self_origins: origins,
+    });
+    return stub;
+  }
+
+  /**
+   * Starts runs that hold a slot but whose object never started (their starter stopped between the
+   * claim and the start). Starting is idempotent, so racing the starter that is still at it is harmless.
+   */
+  private async resumeClaimedRuns(): Promise<void> {
+    const origins = await this.store.knownOrigins();
+    for (const r of await this.store.claimedNotStarted(100)) {
+      try {
+        await (await this.initRun(r, origins)).start();
+      } catch (err) {
+        console.error(JSON.stringify({ event: "pipeline_run.resume_failed", run_id: r.runId, error: String(err) }));
+      }
+    }
   }
 
   async listRuns(id: string, limit: number, offset: number): Promise<{ runs: RunSummary[]; next_offset: number | null }> {
@@ -407,10 +442,12 @@ export class PipelineService {
     return r;
   }
 
-  /** A run as its Durable Object has it; a run still waiting for a slot is described from D1. */
+  /** A run as its Durable Object has it; a run whose object does not exist yet is described from D1. */
   async getRun(runId: string): Promise<RunSnapshot> {
     const r = await this.runOrThrow(runId);
-    if (r.state !== "queued") return this.stub(runId).snapshot();
+    const snapshot = await this.stub(runId).find();
+    // An object still queued does not speak for a run that ended without starting (cancelled while queued).
+    if (snapshot && !(snapshot.state === "queued" && (r.state === "success" || r.state === "failed"))) return snapshot;
     const { spec } = await this.specOf(r.pipelineId, r.version);
     return {
       ...toRunSummary(r),
@@ -427,8 +464,18 @@ export class PipelineService {
         error: null,
         retry_at: null,
         agent_id: null,
+        attempts: [],
       })),
     };
+  }
+
+  /** Every recorded try of a task of a run, newest first. */
+  async taskAttempts(runId: string, taskId: string): Promise<AttemptRecord[]> {
+    const r = await this.runOrThrow(runId);
+    const { spec } = await this.specOf(r.pipelineId, r.version);
+    if (!(taskId in spec.tasks)) throw notFound(`Pipeline run '${runId}' has no task '${taskId}'`);
+    // A queued run may be a cleared one waiting for a slot, with its history in its object.
+    return (await this.stub(runId).attempts(taskId)) ?? [];
   }
 
   private async activeRunWithTasks(runId: string, taskIds: string[]): Promise<PipelineRunRow> {
@@ -436,13 +483,33 @@ export class PipelineService {
     const { spec } = await this.specOf(r.pipelineId, r.version);
     const unknown = taskIds.filter((t) => !(t in spec.tasks));
     if (unknown.length) throw invalid(`task_ids: run '${runId}' has no task ${unknown.map((t) => `'${t}'`).join(", ")}`);
-    if (r.state === "queued") throw new ApiError("INVALID_STATE", `Pipeline run '${runId}' has not started yet`);
+    // Not started: still queued, being started, or cancelled before it started.
+    if (r.state === "queued" || r.startedAt === null) throw new ApiError("INVALID_STATE", `Pipeline run '${runId}' has not started yet`);
     return r;
   }
 
+  /**
+   * Clears tasks so they run again. A finished run that runs again needs a run slot like a new run (as
+   * in Airflow, where a cleared run goes back to queued): with one free it reruns at once; without, it
+   * waits queued, keeping its task states and attempt history, and starts when a slot frees.
+   */
   async clear(runId: string, taskIds: string[], downstream: boolean): Promise<RunSnapshot> {
-    await this.activeRunWithTasks(runId, taskIds);
-    return this.stub(runId).clear(taskIds, downstream);
+    const r = await this.activeRunWithTasks(runId, taskIds);
+    const stub = this.stub(runId);
+    if (r.state !== "success" && r.state !== "failed") return stub.clear(taskIds, downstream);
+    const p = await this.pipelineOrThrow(r.pipelineId);
+    const { spec } = await this.specOf(r.pipelineId, p.latestVersion);
+    if (await this.store.claimRunSlot(r.pipelineId, runId, spec.max_active_runs, [r.state])) {
+      try {
+        return await stub.clear(taskIds, downstream);
+      } catch (err) {
+        await this.store.releaseRunSlot(runId, r.state);
+        throw err;
+      }
+    }
+    const cleared = await stub.clear(taskIds, downstream, true);
+    if (cleared.state === "queued" && (await this.store.requeueRun(runId, r.state))) await this.startQueuedRuns(r.pipelineId);
+    return this.getRun(runId);
   }
 
   async mark(runId: string, taskIds: string[], state: "success" | "failed"): Promise<RunSnapshot> {
@@ -453,12 +520,14 @@ export class PipelineService {
   async cancel(runId: string): Promise<RunSnapshot> {
     const r = await this.runOrThrow(runId);
     if (r.state === "success" || r.state === "failed") throw new ApiError("INVALID_STATE", `Pipeline run '${runId}' has already finished (${r.state})`);
-    if (r.state === "queued") {
-      // Never started: it becomes failed without a Durable Object.
-      await this.store.updateRun(runId, { state: "failed", endedAt: this.now() });
+    const stub = this.stub(runId);
+    // Queued: it fails in D1 without taking a slot, unless a starter took one in the meantime; its object,
+    // if it has one (a cleared run waiting for a slot), skips what was left to do.
+    if (r.state === "queued" && (await this.store.failQueuedRun(runId, this.now()))) {
+      if (await stub.find()) await stub.cancel();
       return this.getRun(runId);
     }
-    return this.stub(runId).cancel();
+    return stub.cancel();
   }
 
   async taskLog(runId: string, taskId: string, tryNumber: number): Promise<{ text: string; live: boolean }> {

@@ -1,5 +1,5 @@
 /** D1 access for pipelines: pipelines and their versions, runs, and the task-instance mirror. */
-import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { pipelineRunLinks, pipelineRuns, pipelines, pipelineTaskInstances, pipelineVersions, systemState } from "../db/schema";
 
@@ -235,6 +235,66 @@ export class PipelineStore {
       .all();
   }
 
+  /**
+   * Takes a run slot: moves the run from queued (or `from`) to running only if, at that instant, the pipeline is not
+   * paused and has fewer than `maxActiveRuns` running runs. One UPDATE with its checks as subqueries:
+   * SQLite runs a statement atomically and D1 runs a database's statements one at a time, so concurrent
+   * starters (cron tick, triggers, a finished run freeing its slot) can never take more slots than exist.
+   * A slot is a D1 run row in state running; the run's object only mirrors it from then on.
+   */
+  async claimRunSlot(pipelineId: string, runId: string, maxActiveRuns: number, from: PipelineRunRow["state"][] = ["queued"]): Promise<boolean> {
+    const rows = await this.db
+      .update(pipelineRuns)
+      .set({ state: "running" })
+      .where(
+        and(
+          eq(pipelineRuns.runId, runId),
+          eq(pipelineRuns.pipelineId, pipelineId),
+          inArray(pipelineRuns.state, from),
+          sql`(SELECT p.paused FROM pipelines AS p WHERE p.pipeline_id = ${pipelineId}) = 0`,
+          sql`(SELECT count(*) FROM pipeline_runs AS r WHERE r.pipeline_id = ${pipelineId} AND r.state = 'running') < ${maxActiveRuns}`,
+        ),
+      )
+      .returning({ runId: pipelineRuns.runId });
+    return rows.length === 1;
+  }
+
+  /** Runs whose slot was taken but whose object has not reported a start yet (their starter may have died). */
+  async claimedNotStarted(limit: number): Promise<PipelineRunRow[]> {
+    return this.db
+      .select()
+      .from(pipelineRuns)
+      .where(and(eq(pipelineRuns.state, "running"), isNull(pipelineRuns.startedAt)))
+      .orderBy(asc(pipelineRuns.createdAt))
+      .limit(limit)
+      .all();
+  }
+
+  /** A finished run whose tasks were cleared waits for a slot again, as if new; false when it is no longer `from`. */
+  async requeueRun(runId: string, from: PipelineRunRow["state"]): Promise<boolean> {
+    const rows = await this.db
+      .update(pipelineRuns)
+      .set({ state: "queued", startedAt: null, endedAt: null })
+      .where(and(eq(pipelineRuns.runId, runId), eq(pipelineRuns.state, from)))
+      .returning({ runId: pipelineRuns.runId });
+    return rows.length === 1;
+  }
+
+  /** Gives back a slot taken for a run whose restart then failed. */
+  async releaseRunSlot(runId: string, to: PipelineRunRow["state"]): Promise<void> {
+    await this.db.update(pipelineRuns).set({ state: to }).where(and(eq(pipelineRuns.runId, runId), eq(pipelineRuns.state, "running")));
+  }
+
+  /** A queued run becomes failed without ever starting; false when it is no longer queued (it started). */
+  async failQueuedRun(runId: string, at: number): Promise<boolean> {
+    const rows = await this.db
+      .update(pipelineRuns)
+      .set({ state: "failed", endedAt: at })
+      .where(and(eq(pipelineRuns.runId, runId), eq(pipelineRuns.state, "queued")))
+      .returning({ runId: pipelineRuns.runId });
+    return rows.length === 1;
+  }
+
   async countRuns(pipelineId: string, state: PipelineRunRow["state"]): Promise<number> {
     const row = await this.db
       .select({ n: sql<number>`count(*)` })
@@ -248,10 +308,6 @@ export class PipelineStore {
   async pipelinesWithQueuedRuns(): Promise<string[]> {
     const rows = await this.db.selectDistinct({ id: pipelineRuns.pipelineId }).from(pipelineRuns).where(eq(pipelineRuns.state, "queued")).all();
     return rows.map((r) => r.id);
-  }
-
-  async updateRun(runId: string, set: Partial<Pick<PipelineRunRow, "state" | "startedAt" | "endedAt">>): Promise<void> {
-    await this.db.update(pipelineRuns).set(set).where(eq(pipelineRuns.runId, runId));
   }
 
   /** The mirror write of a run: its row and its changed task instances, in one batch. */

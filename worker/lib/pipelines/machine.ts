@@ -61,7 +61,8 @@ export type MachineEvent =
   | { type: "task_succeeded"; task_id: string; try_number: number; output?: unknown }
   | { type: "task_failed"; task_id: string; try_number: number; error: string; retryable?: boolean }
   | { type: "task_deferred"; task_id: string; try_number: number; until: number }
-  | { type: "clear"; task_ids: string[]; downstream?: boolean }
+  /** `requeue`: a finished run goes back to queued (to wait for a run slot) instead of running again at once. */
+  | { type: "clear"; task_ids: string[]; downstream?: boolean; requeue?: boolean }
   | { type: "mark"; task_ids: string[]; state: "success" | "failed" }
   | { type: "cancel"; reason?: string };
 
@@ -468,6 +469,11 @@ export function step(spec: PipelineSpec, current: RunState, event: MachineEvent,
         run.tasks[id] = { ...freshInstance(spec.tasks[id]), try_number: ti.try_number, max_tries: ti.try_number + spec.tasks[id].retries + 1 };
       }
       if (run.state === "queued") break;
+      if (event.requeue && (run.state === "success" || run.state === "failed")) {
+        run.state = "queued";
+        run.ended_at = null;
+        break;
+      }
       s.reopen();
       break;
     }

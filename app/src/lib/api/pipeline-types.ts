@@ -2,10 +2,13 @@
  * The pipelines API's wire shapes (type-only imports, so the pure pipeline modules and their Node tests
  * can use them).
  */
+import type { AttemptRecord } from "../../../../worker/lib/pipelines/attempts";
 import type { RunStateName, TaskState } from "../../../../worker/lib/pipelines/machine";
 
 // The state names are the run state machine's own: the API reports them as the machine sets them.
 export type { TaskState };
+/** One try of a task as the run records it (the API's TaskAttempt). */
+export type TaskAttempt = AttemptRecord;
 export type RunState = RunStateName;
 export type RunType = "manual" | "scheduled" | "backfill";
 
@@ -98,6 +101,8 @@ export interface TaskInstance {
   error: string | null;
   retry_at: number | null;
   agent_id: string | null;
+  /** Every recorded try, newest first. */
+  attempts: TaskAttempt[];
 }
 
 export interface RunDetail extends Omit<RunSummary, "created_at"> {

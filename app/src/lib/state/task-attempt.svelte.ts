@@ -1,10 +1,10 @@
 /**
  * One task of one run, at a chosen attempt: the task instance (its latest attempt's state, timing,
- * output and error), the log of the chosen attempt, and live refresh of both while the attempt runs
- * or its log is still being written.
+ * output and error), every try's record (state it ended in, times, agent, error), the log of the
+ * chosen attempt, and live refresh of these while the attempt runs or its log is still being written.
  */
 import { ApiClientError } from "$lib/api/client";
-import { pipelinesApi, type PipelineVersion, type RunDetail, type TaskInstance, type TaskLog } from "$lib/api/pipelines";
+import { pipelinesApi, type PipelineVersion, type RunDetail, type TaskAttempt, type TaskInstance, type TaskLog } from "$lib/api/pipelines";
 import { isRunFinished, isTaskFinished } from "$lib/pipelines/states";
 import { LiveState } from "./live-state.svelte";
 
@@ -32,6 +32,16 @@ export class TaskAttemptState extends LiveState {
 
   get task(): TaskInstance | null {
     return this.run?.tasks.find((t) => t.task_id === this.taskId) ?? null;
+  }
+
+  /** Every recorded try, newest first. */
+  get attempts(): TaskAttempt[] {
+    return this.task?.attempts ?? [];
+  }
+
+  /** The record of the try shown, when the run has one. */
+  get attempt(): TaskAttempt | null {
+    return this.attempts.find((a) => a.try_number === this.tryNumber) ?? null;
   }
 
   /** Polls while the task can still change: its run is going and it has not finished. */
