@@ -12,6 +12,8 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeF
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { Page } from "playwright-core";
+import { launch } from "./browser";
 import { TOKEN_MODE_ADMIN } from "./global-setup";
 
 const baseUrl = inject("baseUrl");
@@ -20,6 +22,8 @@ const root = join(import.meta.dirname, "..", "..");
 const CLI = join(root, "cli", "tern.mjs");
 const FIXTURE = join(root, "tests", "fixtures", "tiny-ridge");
 const stamp = Date.now().toString(36);
+const SCREENSHOTS = process.env.DOCS_SCREENSHOTS === "1";
+const docsImages = join(root, "docs", "images");
 
 let home: string;
 let project: string;
@@ -122,8 +126,9 @@ afterAll(() => {
   rmSync(home, { recursive: true, force: true });
 });
 
+let runId: string;
+
 describe("tern run", () => {
-  let runId: string;
 
   it("refuses bad parameters clearly, before creating any run", async () => {
     const notFloat = await tern(["run", ".", "-P", "alpha=high", "--experiment", experiment]);
@@ -282,4 +287,60 @@ describe("tern run", () => {
     expect(noQueue.code).toBe(2);
     expect(noQueue.stderr).toContain("--remote needs --queue NAME");
   });
+});
+
+describe("reproducing from the browser", () => {
+  let browser: Awaited<ReturnType<typeof launch>>;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    browser = await launch();
+    page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1280, height: 1000 });
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("goes from a model version to its run, reproduces it and shows the comparison", async () => {
+    const model = SCREENSHOTS ? "spy-ridge" : `spy-ridge-${stamp}`;
+    const mlflow = async (path: string, body: unknown) => {
+      const res = await fetch(`${baseUrl}/api/2.0/mlflow${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      expect(res.ok, await res.clone().text()).toBe(true);
+      return res.json();
+    };
+    await mlflow("/registered-models/create", { name: model });
+    await mlflow("/model-versions/create", { name: model, source: `runs:/${runId}/model`, run_id: runId });
+
+    await page.goto(`${baseUrl}/models/${encodeURIComponent(model)}/versions/1`);
+    const run = await mlflowRun(runId);
+    await page.getByRole("link", { name: run.info.run_name }).first().click();
+    await page.waitForURL(`**/runs/${runId}`, { timeout: 60_000 });
+    const card = page.getByTestId("run-reproductions");
+    // The reproduction made earlier over HTTP is listed with its verdict.
+    await expect.poll(() => card.getByTestId("reproduction").count(), { timeout: 60_000 }).toBe(1);
+    expect(await card.getByTestId("reproduced-verdict").first().textContent()).toBe("same params and data");
+    expect(await card.getByTestId("artifacts-verdict").first().textContent()).toBe("0 of 1 differ");
+
+    const queue = `ui-${stamp}`;
+    await card.getByLabel("Agent queue").fill(queue);
+    await card.getByTestId("reproduce-button").click();
+    await expect.poll(() => card.getByTestId("reproduce-submitted").count(), { timeout: 60_000 }).toBe(1);
+    const ran = await agent(queue);
+    expect(ran.code, ran.stdout + ran.stderr).toBe(0);
+    // The card refreshes while a reproduction is scheduled or running.
+    await expect.poll(() => card.getByTestId("reproduction").count(), { timeout: 60_000 }).toBe(2);
+    await expect.poll(async () => (await card.getByTestId("reproduction").first().getByTestId("status-badge").textContent())?.trim(), { timeout: 90_000 }).toBe("Finished");
+    expect(await card.getByTestId("reproduced-verdict").first().textContent()).toBe("same params and data");
+    expect(await card.getByTestId("metric-comparison").first().textContent()).toContain("rmse");
+    if (SCREENSHOTS) await card.screenshot({ path: join(docsImages, "reproduce-comparison.png") });
+
+    await card.getByTestId("reproduction").first().getByRole("link").first().click();
+    await expect.poll(() => page.getByTestId("reproduction-of").count(), { timeout: 60_000 }).toBe(1);
+    expect(await page.getByTestId("reproduction-of").textContent()).toBe(runId.slice(0, 12));
+    expect(pageErrors).toEqual([]);
+  }, 300_000);
 });
