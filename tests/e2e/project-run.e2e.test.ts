@@ -28,8 +28,9 @@ const docsImages = join(root, "docs", "images");
 let home: string;
 let project: string;
 let bin: string;
-const dataset = `e2e-ridge-${stamp}`;
-const experiment = `e2e-projects-${stamp}`;
+// The README's screenshot shows plain names; the test server is fresh, so they cannot collide there.
+const dataset = SCREENSHOTS ? "spy-bars" : `e2e-ridge-${stamp}`;
+const experiment = SCREENSHOTS ? "spy" : `e2e-projects-${stamp}`;
 
 interface Result {
   code: number | null;
@@ -325,7 +326,7 @@ describe("reproducing from the browser", () => {
     expect(await card.getByTestId("reproduced-verdict").first().textContent()).toBe("same params and data");
     expect(await card.getByTestId("artifacts-verdict").first().textContent()).toBe("0 of 1 differ");
 
-    const queue = `ui-${stamp}`;
+    const queue = SCREENSHOTS ? "gpu" : `ui-${stamp}`;
     await card.getByLabel("Agent queue").fill(queue);
     await card.getByTestId("reproduce-button").click();
     await expect.poll(() => card.getByTestId("reproduce-submitted").count(), { timeout: 60_000 }).toBe(1);
