@@ -29,6 +29,8 @@ import { formatPointer, parsePointer, POINTER_SUFFIX, targetOfPointer } from "./
 const here = dirname(fileURLToPath(import.meta.url));
 const dispatcher = new Agent({ headersTimeout: 10 * 60 * 1000, bodyTimeout: 10 * 60 * 1000 });
 const LOG_UPLOAD_MS = 2000;
+/** Each upload sends the whole log so far; past this size it is sent once, when the command ends. */
+const LIVE_LOG_MAX_BYTES = 8 * 1024 * 1024;
 const LOG_ARTIFACT = "tern/output.log";
 const DIFF_ARTIFACT = "tern/git.diff";
 /** MLflow's limits: 100 params per log-batch, tag values of 5000 characters. */
@@ -312,10 +314,12 @@ async function execute(client, run, command, cwd, server) {
   process.stderr.write(`tern run: run ${runId} in experiment ${run.info.experiment_id}: ${command}\n`);
   const child = spawn("/bin/sh", ["-c", command], { cwd, env, stdio: ["inherit", "pipe", "pipe"] });
   const chunks = [];
+  let bytes = 0;
   let dirty = false;
   const onData = (out) => (data) => {
     out.write(data);
     chunks.push(data);
+    bytes += data.length;
     dirty = true;
   };
   child.stdout.on("data", onData(process.stdout));
@@ -328,7 +332,7 @@ async function execute(client, run, command, cwd, server) {
     uploading = uploading.then(() => client.putArtifact(run.info.artifact_uri, LOG_ARTIFACT, bytes)).catch((err) => process.stderr.write(`tern run: could not upload the log: ${err.message}\n`));
     return uploading;
   };
-  const timer = setInterval(upload, LOG_UPLOAD_MS);
+  const timer = setInterval(() => bytes <= LIVE_LOG_MAX_BYTES && upload(), LOG_UPLOAD_MS);
   const forward = (signal) => () => child.kill(signal);
   const onInt = forward("SIGINT");
   const onTerm = forward("SIGTERM");
@@ -369,6 +373,11 @@ async function runCommand(pathArg, opts) {
   } catch (err) {
     if (err instanceof lib.ProjectError) throw new UsageError(err.message);
     throw err;
+  }
+  // MLflow's limits, checked before anything is recorded so a refusal leaves no half-made run.
+  for (const [key, value] of Object.entries({ ...filled.params, ...filled.extraParams })) {
+    if (key.length > 250) throw new UsageError(`Parameter name '${key.slice(0, 40)}...' is longer than MLflow's 250 characters`);
+    if (value.length > 6000) throw new UsageError(`Parameter '${key}' has a value of ${value.length} characters; MLflow's limit is 6000`);
   }
   const experiment = opts.experiment ?? process.env.MLFLOW_EXPERIMENT_NAME ?? "Default";
   if (opts.remote) {

@@ -150,6 +150,9 @@ describe("tern run", () => {
     const noEntry = await tern(["run", ".", "-e", "train", "--experiment", experiment]);
     expect(noEntry.code).toBe(2);
     expect(noEntry.stderr).toContain("Could not find 'train' among entry points ['main', 'evaluate']");
+    const long = await tern(["run", ".", "-P", `target=${"x".repeat(6001)}`, "--experiment", experiment]);
+    expect(long.code).toBe(2);
+    expect(long.stderr).toContain("Parameter 'target' has a value of 6001 characters; MLflow's limit is 6000");
     const badArg = await tern(["run", ".", "-P", "alpha", "--experiment", experiment]);
     expect(badArg.code).toBe(2);
     expect(badArg.stderr).toContain("Invalid format for -P parameter: 'alpha'. Use -P name=value.");
