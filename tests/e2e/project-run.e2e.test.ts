@@ -273,6 +273,37 @@ describe("tern run", () => {
     }
   });
 
+  it("runs a project that lives in a subdirectory of its repository, here and on an agent", async () => {
+    const mono = join(home, "mono");
+    const origin2 = join(home, "mono.git");
+    git(home, "init", "--quiet", "--bare", "-b", "main", origin2);
+    const sub = join(mono, "models", "ridge");
+    mkdirSync(join(mono, "models"), { recursive: true });
+    cpSync(FIXTURE, sub, { recursive: true });
+    mkdirSync(join(sub, "data"));
+    cpSync(join(project, "data", "prices.csv"), join(sub, "data", "prices.csv"));
+    writeFileSync(join(mono, "README.md"), "several projects\n");
+    git(mono, "init", "--quiet", "-b", "main");
+    git(mono, "remote", "add", "origin", origin2);
+    const add = await spawnCli(["data", "add", "data/prices.csv", "--dataset", dataset, "-q"], sub);
+    expect(add.code, add.stderr).toBe(0);
+    git(mono, "add", "-A");
+    git(mono, "commit", "--quiet", "-m", "a project in a subdirectory");
+    git(mono, "push", "--quiet", "origin", "main");
+
+    const queue = `mono-${stamp}`;
+    const r = await spawnCli(["run", ".", "--remote", "--queue", queue, "--experiment", experiment], sub);
+    expect(r.code, r.stderr).toBe(0);
+    const submitted = JSON.parse(r.stdout);
+    expect(tagsOf(await mlflowRun(submitted.run_id))["tern.project.subdirectory"]).toBe("models/ridge");
+    const ran = await agent(queue);
+    expect(ran.code, ran.stdout + ran.stderr).toBe(0);
+    expect((await waitPipelineRun(submitted.pipeline_run_id)).state, ran.stdout + ran.stderr).toBe("success");
+    const run = await mlflowRun(submitted.run_id);
+    expect(run.info.status).toBe("FINISHED");
+    expect(metricsOf(run).rows).toBe(40);
+  });
+
   it("--remote hands the run to an agent", async () => {
     const queue = `remote-${stamp}`;
     const r = await tern(["run", ".", "--remote", "--queue", queue, "-P", "alpha=0.3", "--experiment", experiment]);
