@@ -19,6 +19,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export class TernClient {
   constructor(url, token) {
     this.url = url.replace(/\/+$/, "");
+    this.token = token;
     this.headers = { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) };
   }
 
@@ -54,7 +55,8 @@ export async function runTask(client, task, { agentId, leaseSeconds }) {
   const outputFile = join(outDir, "output.json");
   log(`run ${task.run_id} task ${task.task_id} try ${task.try_number}: ${task.command}`);
   const child = spawn("/bin/sh", ["-c", task.command], {
-    env: { ...process.env, ...task.env, TERN_RUN_ID: task.run_id, TERN_TASK_ID: task.task_id, TERN_TRY_NUMBER: String(task.try_number), TERN_OUTPUT_FILE: outputFile },
+    // The agent's own server and token, so `tern` commands in the task (e.g. `tern run --execute`) reach the same Tern.
+    env: { ...process.env, TERN_URL: client.url, ...(client.token ? { TERN_TOKEN: client.token } : {}), ...task.env, TERN_RUN_ID: task.run_id, TERN_TASK_ID: task.task_id, TERN_TRY_NUMBER: String(task.try_number), TERN_OUTPUT_FILE: outputFile },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

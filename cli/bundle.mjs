@@ -23,7 +23,8 @@ async function fresh(meta, root) {
 
 export async function loadTypeScript(dir, file, command) {
   const entry = resolve(dir, file);
-  const key = createHash("sha256").update(entry).digest("hex").slice(0, 16);
+  // The salt changes when the build options do, so bundles built with older options are not reused.
+  const key = createHash("sha256").update(`${entry}\0require-banner`).digest("hex").slice(0, 16);
   const out = join(cacheDir(), "bundles", `${basename(file, ".ts")}-${key}.mjs`);
   const metaFile = `${out}.json`;
   try {
@@ -39,7 +40,9 @@ export async function loadTypeScript(dir, file, command) {
     throw new Error(`${command} compiles its TypeScript with esbuild, a dev dependency: run \`npm install\` in the repository first.`);
   }
   const root = process.cwd();
-  const result = await build({ entryPoints: [entry], bundle: true, format: "esm", platform: "node", target: "node20", write: false, metafile: true, logLevel: "error" });
+  // Bundled CommonJS dependencies (yaml) call require() for Node's built-ins, which an ES module lacks.
+  const banner = { js: 'import { createRequire as __ternCreateRequire } from "node:module"; const require = __ternCreateRequire(import.meta.url);' };
+  const result = await build({ entryPoints: [entry], bundle: true, format: "esm", platform: "node", target: "node20", write: false, metafile: true, logLevel: "error", banner });
   const inputs = {};
   for (const path of Object.keys(result.metafile.inputs)) {
     const st = await stat(resolve(root, path));

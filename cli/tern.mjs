@@ -5,6 +5,7 @@ import { registerAgent } from "./agent.mjs";
 import { registerData } from "./data.mjs";
 import { registerDrift } from "./drift.mjs";
 import { registerLogin } from "./login.mjs";
+import { registerRun } from "./run.mjs";
 
 const program = new Command();
 program.name("tern").description("Tern from the command line").version("0.1.0");
@@ -12,5 +13,6 @@ registerLogin(program);
 registerData(program);
 registerAgent(program);
 registerDrift(program);
+registerRun(program);
 
 await program.parseAsync(process.argv);

@@ -25,6 +25,7 @@ import { monitoringJob } from "./monitoring/jobs";
 import { TRACKING_READ_ONLY_POSTS, trackingApiRoutes } from "./tracking/routes";
 import { TUNING_READ_ONLY_POSTS, tuningRoutes } from "./tuning/routes";
 import { pipelineRoutes } from "./pipelines/routes";
+import { projectRoutes } from "./projects/routes";
 import { schedulePipelines } from "./pipelines/jobs";
 import { DATASETS_OWN_BODY_PATHS, DATASETS_READ_ONLY_POSTS, datasetRoutes } from "./datasets/routes";
 import { DVC_PREFIX, dvcRoutes } from "./datasets/dvc-routes";
@@ -83,6 +84,7 @@ app.route("/", metricsRoutes);
 app.route(API_V1, tuningRoutes);
 app.route(API_V1, pipelineRoutes);
 app.route(API_V1, datasetRoutes);
+app.route(API_V1, projectRoutes);
 app.route(DVC_PREFIX, dvcRoutes);
 
 // MLflow REST API 2.0 (the web UI's copy lives under /ajax-api).

@@ -36,6 +36,7 @@ import { monitorLineage } from "./monitoring/lineage";
 import { builtinPorts, datasetVersionFeed } from "./pipelines/builtin-ports";
 import type { BuiltinPorts } from "./pipelines/builtins";
 import { pipelineRunLineage } from "./pipelines/lineage";
+import { ProjectRunService } from "./projects/service";
 
 export interface Services {
   tokens: TokenService;
@@ -54,6 +55,8 @@ export interface Services {
   lineage: LineageService;
   /** What pipelines' built-in tasks use of the other pillars. */
   pipelineTasks: BuiltinPorts;
+  /** Project runs on agents and their reproductions. */
+  projectRuns: ProjectRunService;
 }
 
 export function buildServices(env: WorkerBindings): Services {
@@ -102,5 +105,6 @@ export function buildServices(env: WorkerBindings): Services {
     datasets,
     lineage: new LineageService(datasetStore, datasets, lineageProviders),
     pipelineTasks: builtinPorts({ datasets, datasetStore, monitoring, registry, tuning }),
+    projectRuns: new ProjectRunService(tracking, pipelines, new ArtifactService(new ArtifactStore(env.BLOBS))),
   };
 }

@@ -212,6 +212,20 @@ export class ArtifactService {
     return normalize(raw, { directory: true });
   }
 
+  /** Every artifact file of a run with its size and content hash, paths relative to the run root. */
+  async runTree(artifactUri: string, limit: number): Promise<{ files: { path: string; size: number; hash: string }[]; truncated: boolean }> {
+    const { files, truncated } = await this.store.listTree(this.runRoot(artifactUri), limit);
+    return { files: files.map((f) => ({ path: f.path, size: f.size, hash: f.etag })), truncated };
+  }
+
+  /** Copies one artifact of a run to the same path of another run. */
+  async copyRunArtifact(fromUri: string, toUri: string, rawPath: string): Promise<void> {
+    const path = normalize(rawPath);
+    const source = await this.store.get(normalize(joinArtifactPath(this.runRoot(fromUri), path)));
+    if (!source) throw notFound(`Artifact '${path}' of the run does not exist`);
+    await this.store.put(normalize(joinArtifactPath(this.runRoot(toUri), path)), source.body, source.size);
+  }
+
   /** MLflow's tracking listArtifacts: entries under `path` of the run, paths relative to the run root. */
   async listRun(artifactUri: string, rawPath: string | undefined): Promise<FileInfo[]> {
     const root = this.runRoot(artifactUri);

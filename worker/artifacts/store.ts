@@ -205,6 +205,23 @@ export class ArtifactStore {
     return entries;
   }
 
+  /** Every file under `dir` (recursively) with its size and ETag, at most `limit` of them, in key order. */
+  async listTree(dir: string, limit: number): Promise<{ files: { path: string; size: number; etag: string }[]; truncated: boolean }> {
+    const prefix = this.dirPrefix(dir);
+    const files: { path: string; size: number; etag: string }[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await this.bucket.list({ prefix, cursor, limit: this.pageSize });
+      for (const object of page.objects) {
+        if (files.length >= limit) return { files, truncated: true };
+        files.push({ path: object.key.slice(prefix.length), size: object.size, etag: object.etag });
+      }
+      if (!page.truncated) break;
+      cursor = page.cursor;
+    }
+    return { files, truncated: false };
+  }
+
   /** Deletes the file at `path` and everything under `path/`; the empty path is refused by the service. */
   async deleteTree(path: string): Promise<void> {
     await this.bucket.delete(this.key(path));

@@ -168,6 +168,11 @@ export class PipelineService {
     return { pipeline_id: id, version };
   }
 
+  /** The id of the pipeline with this name, or null. */
+  async idByName(name: string): Promise<string | null> {
+    return (await this.store.getPipelineByName(name))?.pipelineId ?? null;
+  }
+
   async list(): Promise<PipelineSummary[]> {
     const [rows, last] = await Promise.all([this.store.listWithLatest(), this.store.lastRuns(LAST_RUNS_SHOWN)]);
     const lastScheduled = await this.store.lastScheduled(rows.map((r) => r.pipeline.pipelineId));
