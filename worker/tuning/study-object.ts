@@ -79,6 +79,10 @@ export class StudyObject extends TernDurableObject {
   /** The revision D1 is known to hold; -1 after a wake-up, so the first flush writes it again. */
   private mirroredRevision = -1;
   private flushing: Promise<void> | null = null;
+  /** The stored text of each meta key, so an operation writes only the keys it changed. */
+  private storedMeta = new Map<string, string>();
+  /** The stale-check alarm this object last saw or set; undefined until read after a wake-up. */
+  private alarmAt: number | null | undefined = undefined;
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -92,7 +96,9 @@ export class StudyObject extends TernDurableObject {
     const sql = this.ctx.storage.sql;
     const exists = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
     if (!exists) return null;
-    const meta = new Map(sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray().map((r) => [r.key, JSON.parse(r.value)]));
+    const rows = sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray();
+    this.storedMeta = new Map(rows.map((r) => [r.key, r.value]));
+    const meta = new Map(rows.map((r) => [r.key, JSON.parse(r.value)]));
     if (!meta.has("config")) return null;
     this.pendingRunEnds = (meta.get(PENDING_RUN_ENDS) ?? []) as number[];
     const trials: TrialData[] = sql
@@ -131,6 +137,7 @@ export class StudyObject extends TernDurableObject {
   private persist(study: StudyState): void {
     const dirty = study.takeDirty();
     const sql = this.ctx.storage.sql;
+    const written: [string, string][] = [];
     this.ctx.storage.transactionSync(() => {
       const meta: [string, unknown][] = [
         ["config", study.config],
@@ -140,7 +147,13 @@ export class StudyObject extends TernDurableObject {
         ["last_update_time", study.lastUpdateTime],
         [PENDING_RUN_ENDS, this.pendingRunEnds],
       ];
-      for (const [key, value] of meta) sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, JSON.stringify(value));
+      // Most operations change the revision, the time and the sampler's generator, not the config.
+      for (const [key, value] of meta) {
+        const text = JSON.stringify(value);
+        if (this.storedMeta.get(key) === text) continue;
+        sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, text);
+        written.push([key, text]);
+      }
       for (const n of dirty.trials) {
         const t = study.trials[n];
         sql.exec(
@@ -164,6 +177,8 @@ export class StudyObject extends TernDurableObject {
         sql.exec("INSERT OR IGNORE INTO intermediate_values (number, step, value) VALUES (?, ?, ?)", r.number, r.step, r.value);
       }
     });
+    // Only once the transaction has committed does the cache say what storage holds.
+    for (const [key, text] of written) this.storedMeta.set(key, text);
   }
 
   /**
@@ -249,15 +264,22 @@ export class StudyObject extends TernDurableObject {
       }
       if (this.study !== study) return; // destroyed (or reloaded) meanwhile
       this.pendingRunEnds = this.pendingRunEnds.filter((x) => x !== n);
-      this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", PENDING_RUN_ENDS, JSON.stringify(this.pendingRunEnds));
+      const text = JSON.stringify(this.pendingRunEnds);
+      this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", PENDING_RUN_ENDS, text);
+      this.storedMeta.set(PENDING_RUN_ENDS, text);
     }
   }
 
   private async scheduleStaleCheck(): Promise<void> {
     const due = this.study?.nextStaleCheck() ?? null;
     if (due === null) return;
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > due) await this.ctx.storage.setAlarm(due);
+    // The alarm time is read once per wake-up and then tracked here: an ask or heartbeat whose check is
+    // not earlier than the alarm already set makes no storage call at all.
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt === null || this.alarmAt > due) {
+      await this.ctx.storage.setAlarm(due);
+      this.alarmAt = due;
+    }
   }
 
   private info(study: StudyState): StudyInfo {
@@ -360,9 +382,12 @@ export class StudyObject extends TernDurableObject {
     await this.ctx.storage.deleteAll();
     this.study = null;
     this.pendingRunEnds = [];
+    this.storedMeta.clear();
+    this.alarmAt = null;
   }
 
   override async alarm(): Promise<void> {
+    this.alarmAt = null; // a fired alarm is gone
     this.run((s) => this.failStale(s, Date.now()));
     await this.flush();
     await this.scheduleStaleCheck();
