@@ -222,6 +222,34 @@ describe("comparison and reproductions", () => {
     expect((await api("GET", `/runs/${reproId}/reproductions`)).json.reproductions).toEqual([]);
   });
 
+  it("counts the same bytes as equal when one side was uploaded in parts (its ETag is not an MD5)", async () => {
+    const orig = await projectRun();
+    const { run_id: reproId } = (await api("POST", `/runs/${orig.id}/reproduce`, {})).json;
+    const { run } = await mlflow("GET", `/runs/get?run_id=${reproId}`);
+    const dir = (run.info.artifact_uri as string).replace(/^mlflow-artifacts:\/*/, "");
+    // The same bytes as the original's model file, through MLflow's multipart upload (one part).
+    const create = await call("POST", `/api/2.0/mlflow-artifacts/mpu/create/${dir}/model`, { token: ADMIN_TOKEN, body: { path: "weights.txt", num_parts: 1 } });
+    expect(create.status, create.text).toBe(200);
+    const url = new URL(create.json.credentials[0].url);
+    const part = await call("PUT", url.pathname + url.search, { token: ADMIN_TOKEN, raw: "w=1.5\n", headers: { "Content-Type": "application/octet-stream", "Content-Length": "6" } });
+    expect(part.status, part.text).toBe(200);
+    const done = await call("POST", `/api/2.0/mlflow-artifacts/mpu/complete/${dir}/model`, {
+      token: ADMIN_TOKEN,
+      body: { path: "weights.txt", upload_id: create.json.upload_id, parts: [{ part_number: 1, etag: part.headers.get("etag"), url: create.json.credentials[0].url }] },
+    });
+    expect(done.status, done.text).toBe(200);
+
+    const cmp = await api("GET", `/runs/${orig.id}/comparison?with=${reproId}`);
+    expect(cmp.status, cmp.text).toBe(200);
+    expect(cmp.json.artifacts).toMatchObject({ compared: 1, differing: [] });
+
+    // Different bytes of the same size still differ, named by their sha256.
+    await putArtifact(run.info.artifact_uri, "model/weights.txt", "w=1.6\n");
+    const again = await api("GET", `/runs/${orig.id}/comparison?with=${reproId}`);
+    expect(again.json.artifacts.differing).toHaveLength(1);
+    expect(again.json.artifacts.differing[0].original.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
   it("says when params or data differ", async () => {
     const a = await projectRun();
     const b = await projectRun();

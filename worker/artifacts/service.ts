@@ -218,6 +218,15 @@ export class ArtifactService {
     return { files: files.map((f) => ({ path: f.path, size: f.size, hash: f.etag })), truncated };
   }
 
+  /** The sha256 of one artifact of a run, streamed through a digest (never held whole); null when missing. */
+  async runFileSha256(artifactUri: string, rawPath: string): Promise<string | null> {
+    const object = await this.store.get(normalize(joinArtifactPath(this.runRoot(artifactUri), normalize(rawPath))));
+    if (!object) return null;
+    const digest = new crypto.DigestStream("SHA-256");
+    await object.body.pipeTo(digest);
+    return [...new Uint8Array(await digest.digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
   /** Copies one artifact of a run to the same path of another run. */
   async copyRunArtifact(fromUri: string, toUri: string, rawPath: string): Promise<void> {
     const path = normalize(rawPath);

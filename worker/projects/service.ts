@@ -21,6 +21,8 @@ const QUEUE = /^[A-Za-z0-9_.-]{1,64}$/;
 /** The tags that describe what a run ran; a reproduction copies these and nothing else. */
 const COPIED_TAG = /^(mlflow\.source\.|mlflow\.project\.|mlflow\.gitRepoURL$|mlflow\.gitBranchName$|tern\.project\.|tern\.git\.)/;
 const MAX_ARTIFACTS_COMPARED = 1000;
+/** Artifacts per comparison whose ETags differ at equal size and are hashed to settle it. */
+const MAX_ARTIFACTS_HASHED = 50;
 const MAX_REPRODUCTIONS = 100;
 
 export interface Submitted {
@@ -145,7 +147,28 @@ export class ProjectRunService {
   async compare(originalId: string, otherId: string): Promise<RunComparison> {
     if (originalId === otherId) throw invalid("Compare a run with another run, not with itself");
     const [a, b] = await Promise.all([this.tracking.getRun(originalId), this.tracking.getRun(otherId)]);
-    return compareRuns(await this.facts(a), await this.facts(b));
+    return this.compareFacts(a, await this.facts(a), b, await this.facts(b));
+  }
+
+  /**
+   * Compares two runs' facts after settling their artifact hashes: R2's ETag is an MD5 only for files
+   * stored in one request, so the same bytes uploaded in parts carry another ETag. Files of equal size
+   * whose ETags differ are hashed (sha256, streamed) on both sides, and those hashes are compared instead.
+   */
+  private async compareFacts(a: Run, fa: RunFacts, b: Run, fb: RunFacts): Promise<RunComparison> {
+    const other = new Map(fb.artifacts.map((f) => [f.path, f]));
+    let hashed = 0;
+    for (const x of fa.artifacts) {
+      const y = other.get(x.path);
+      if (!y || y.size !== x.size || y.hash === x.hash || hashed >= MAX_ARTIFACTS_HASHED) continue;
+      hashed++;
+      const [hx, hy] = await Promise.all([this.artifacts.runFileSha256(a.info.artifactUri, x.path), this.artifacts.runFileSha256(b.info.artifactUri, y.path)]);
+      if (hx && hy) {
+        x.hash = `sha256:${hx}`;
+        y.hash = `sha256:${hy}`;
+      }
+    }
+    return compareRuns(fa, fb);
   }
 
   /** The reproductions of a run, newest first, each with its pipeline run and its comparison. */
@@ -166,7 +189,7 @@ export class ProjectRunService {
         status: r.info.status,
         start_time: r.info.startTime,
         pipeline_run_id: tagsOf(r)[TAG_PIPELINE_RUN] ?? null,
-        comparison: compareRuns(originalFacts, await this.facts(r)),
+        comparison: await this.compareFacts(original, structuredClone(originalFacts), r, await this.facts(r)),
       });
     }
     return out;

@@ -18,7 +18,7 @@ export interface DataInputFact {
 export interface ArtifactFact {
   path: string;
   size: number;
-  /** A content hash of the stored bytes (R2's ETag: the MD5 for files stored in one request). */
+  /** A content hash: R2's ETag (an MD5 for files stored in one request), or "sha256:…" once settled by hashing. */
   hash: string;
 }
 
