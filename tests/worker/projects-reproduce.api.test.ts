@@ -250,6 +250,20 @@ describe("comparison and reproductions", () => {
     expect(again.json.artifacts.differing[0].original.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
+  it("ends a reproduction whose pipeline run was cancelled before it started as FAILED, with the reason", async () => {
+    const orig = await projectRun();
+    const repro = (await api("POST", `/runs/${orig.id}/reproduce`, {})).json;
+    const cancel = await api("POST", `/pipeline-runs/${repro.pipeline_run_id}/cancel`, {});
+    expect(cancel.status, cancel.text).toBe(200);
+    const list = await api("GET", `/runs/${orig.id}/reproductions`);
+    expect(list.status, list.text).toBe(200);
+    expect(list.json.reproductions[0]).toMatchObject({ run_id: repro.run_id, status: "FAILED" });
+    const { run } = await mlflow("GET", `/runs/get?run_id=${repro.run_id}`);
+    expect(run.info.status).toBe("FAILED");
+    expect(run.info.end_time).toBeGreaterThan(0);
+    expect(run.data.tags).toContainEqual({ key: "tern.execute.error", value: `Its pipeline run ${repro.pipeline_run_id} failed or was cancelled before the run started` });
+  });
+
   it("says when params or data differ", async () => {
     const a = await projectRun();
     const b = await projectRun();

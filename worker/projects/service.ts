@@ -171,6 +171,28 @@ export class ProjectRunService {
     return compareRuns(fa, fb);
   }
 
+  /**
+   * A reproduction still SCHEDULED whose pipeline run has already failed (cancelled, or its agent task
+   * failed before `tern run --execute` could start the run) will never run: it is ended as FAILED with
+   * the reason in tern.execute.error, so nobody waits on it.
+   */
+  private async settleUnstarted(run: Run): Promise<Run> {
+    const pipelineRunId = tagsOf(run)[TAG_PIPELINE_RUN];
+    if (run.info.status !== "SCHEDULED" || !pipelineRunId) return run;
+    let state: string;
+    try {
+      state = (await this.pipelines.getRun(pipelineRunId)).state;
+    } catch (err) {
+      if (err instanceof ApiError && err.code === "RESOURCE_DOES_NOT_EXIST") state = "deleted";
+      else throw err;
+    }
+    if (state !== "failed" && state !== "deleted") return run;
+    const reason = `Its pipeline run ${pipelineRunId} ${state === "deleted" ? "was deleted" : "failed or was cancelled"} before the run started`;
+    await this.tracking.logBatch(run.info.runId, { metrics: [], params: [], tags: [{ key: "tern.execute.error", value: reason }] });
+    await this.tracking.updateRun(run.info.runId, { status: "FAILED", endTime: Date.now() });
+    return this.tracking.getRun(run.info.runId);
+  }
+
   /** The reproductions of a run, newest first, each with its pipeline run and its comparison. */
   async reproductions(runId: string): Promise<{ run_id: string; name: string; status: string; start_time: number; pipeline_run_id: string | null; comparison: RunComparison }[]> {
     const original = await this.tracking.getRun(runId);
@@ -182,7 +204,8 @@ export class ProjectRunService {
     });
     const originalFacts = await this.facts(original);
     const out = [];
-    for (const r of page.items) {
+    for (const item of page.items) {
+      const r = await this.settleUnstarted(item);
       out.push({
         run_id: r.info.runId,
         name: r.info.runName,
