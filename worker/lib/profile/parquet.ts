@@ -1,10 +1,15 @@
 /**
  * Parquet files read with hyparquet (pure JavaScript) into the same profile as CSV: the column names
  * come from the file's schema, 64-bit integers become numbers, timestamps ISO-8601 text, nested values
- * JSON text.
+ * JSON text. A whole file in memory, or, for files too large to hold, streamed: one column of one row
+ * group at a time through an AsyncBuffer (byte ranges of a file handle or a Blob).
  */
-import { parquetMetadata, parquetReadObjects, parquetSchema } from "hyparquet/src/index.js";
+import { parquetMetadata, parquetMetadataAsync, parquetReadObjects, parquetSchema } from "hyparquet/src/index.js";
+import type { AsyncBuffer } from "hyparquet/src/types.js";
 import { ProfileError, profileTable, type Cell, type Profile, type Table } from "./index";
+import { ProfileAccumulator, type StreamOptions } from "./stream";
+
+export type { AsyncBuffer };
 
 function cell(v: unknown): Cell {
   if (v === null || v === undefined) return null;
@@ -33,4 +38,41 @@ export async function readParquet(buffer: ArrayBuffer): Promise<Table> {
 export async function profileParquet(buffer: ArrayBuffer): Promise<Profile> {
   const t = await readParquet(buffer);
   return profileTable("parquet", t.columns, t.rows);
+}
+
+const readError = (err: unknown) => new ProfileError(`Could not read the Parquet file: ${(err as Error)?.message ?? String(err)}`);
+
+/**
+ * The profile of a Parquet file read a column chunk at a time: memory holds the footer, the sketches,
+ * and one decoded column of one row group. `onRows(done, total)` after each row group.
+ */
+export async function profileParquetStream(file: AsyncBuffer, options: StreamOptions = {}, onRows?: (done: number, total: number) => void): Promise<Profile> {
+  let metadata: Awaited<ReturnType<typeof parquetMetadataAsync>>;
+  let names: string[];
+  try {
+    metadata = await parquetMetadataAsync(file);
+    names = parquetSchema(metadata).children.map((c) => c.element.name);
+  } catch (err) {
+    throw readError(err);
+  }
+  const acc = new ProfileAccumulator("parquet", names, options);
+  const total = Number(metadata.num_rows);
+  let rowStart = 0;
+  for (const group of metadata.row_groups) {
+    const n = Number(group.num_rows);
+    for (let i = 0; i < names.length; i++) {
+      let rows: Record<string, unknown>[];
+      try {
+        rows = await parquetReadObjects({ file, metadata, columns: [names[i]], rowStart, rowEnd: rowStart + n });
+      } catch (err) {
+        throw readError(err);
+      }
+      if (rows.length !== n) throw new ProfileError(`Could not read the Parquet file: a row group of ${n} rows gave ${rows.length} values of column '${names[i]}'`);
+      acc.addColumnValues(i, rows.map((r) => cell(r[names[i]])));
+    }
+    acc.endRows(n);
+    rowStart += n;
+    onRows?.(rowStart, total);
+  }
+  return acc.finish();
 }
