@@ -193,6 +193,29 @@ describe("beyond the exact limits", () => {
       expect(t.count + c.top_count_error!).toBeGreaterThanOrEqual(truth.get(t.value)!);
     }
   });
+
+  it("stops counting categories of a column that stays numeric, and widens the count error if text turns up", () => {
+    const acc = new ProfileAccumulator("csv", ["n"], { exactDistinct: 16 });
+    const truth = new Map<string, number>();
+    const values = [...Array.from({ length: 1000 }, (_, i) => String(i % 40)), "x", "x", "7"];
+    for (const v of values) {
+      truth.set(v, (truth.get(v) ?? 0) + 1);
+      acc.addRow([v]);
+    }
+    const c = acc.finish().columns[0];
+    expect(c.type).toBe("string");
+    expect(c.distinct).toBeNull();
+    // The 17th distinct value made the summary reduce (subtracting 1 from every count); the 983 numeric
+    // cells after it were not counted.
+    expect(c.top_count_error).toBe(1 + 983);
+    for (const t of c.top) {
+      expect(t.count).toBeLessThanOrEqual(truth.get(t.value)!);
+      expect(t.count + c.top_count_error!).toBeGreaterThanOrEqual(truth.get(t.value)!);
+    }
+    const stillNumeric = new ProfileAccumulator("csv", ["n"], { exactDistinct: 16 });
+    for (let i = 0; i < 1000; i++) stillNumeric.addRow([String(i % 40)]);
+    expect(stillNumeric.finish().columns[0]).toMatchObject({ type: "integer", distinct: null, top: [] });
+  });
 });
 
 describe("sketches", () => {

@@ -4,7 +4,7 @@
  * JSON text. A whole file in memory, or, for files too large to hold, streamed: one column of one row
  * group at a time through an AsyncBuffer (byte ranges of a file handle or a Blob).
  */
-import { parquetMetadata, parquetMetadataAsync, parquetReadObjects, parquetSchema } from "hyparquet/src/index.js";
+import { parquetMetadata, parquetMetadataAsync, parquetRead, parquetReadObjects, parquetSchema } from "hyparquet/src/index.js";
 import type { AsyncBuffer } from "hyparquet/src/types.js";
 import { ProfileError, profileTable, type Cell, type Profile, type Table } from "./index";
 import { ProfileAccumulator, type StreamOptions } from "./stream";
@@ -60,18 +60,36 @@ export async function profileParquetStream(file: AsyncBuffer, options: StreamOpt
   let rowStart = 0;
   for (const group of metadata.row_groups) {
     const n = Number(group.num_rows);
+    const rowEnd = rowStart + n;
     for (let i = 0; i < names.length; i++) {
-      let rows: Record<string, unknown>[];
+      // Column chunks as decoded (typed arrays for numbers), without building a row object per row.
+      let got = 0;
+      const chunks: { data: ArrayLike<unknown>; from: number; to: number }[] = [];
       try {
-        rows = await parquetReadObjects({ file, metadata, columns: [names[i]], rowStart, rowEnd: rowStart + n });
+        await parquetRead({
+          file,
+          metadata,
+          columns: [names[i]],
+          rowStart,
+          rowEnd,
+          onChunk: (c) => chunks.push({ data: c.columnData, from: c.rowStart, to: c.rowEnd }),
+        });
       } catch (err) {
         throw readError(err);
       }
-      if (rows.length !== n) throw new ProfileError(`Could not read the Parquet file: a row group of ${n} rows gave ${rows.length} values of column '${names[i]}'`);
-      acc.addColumnValues(i, rows.map((r) => cell(r[names[i]])));
+      chunks.sort((a, b) => a.from - b.from);
+      for (const c of chunks) {
+        const lo = Math.max(rowStart, c.from) - c.from;
+        const hi = Math.min(rowEnd, c.to) - c.from;
+        const values: Cell[] = new Array(Math.max(0, hi - lo));
+        for (let j = lo; j < hi; j++) values[j - lo] = cell(c.data[j]);
+        acc.addColumnValues(i, values);
+        got += values.length;
+      }
+      if (got !== n) throw new ProfileError(`Could not read the Parquet file: a row group of ${n} rows gave ${got} values of column '${names[i]}'`);
     }
     acc.endRows(n);
-    rowStart += n;
+    rowStart = rowEnd;
     onRows?.(rowStart, total);
   }
   return acc.finish();

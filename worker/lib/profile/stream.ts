@@ -9,7 +9,9 @@
  * profile does while they fit, and beyond that a KLL sketch for quantiles (rank error within
  * QUANTILE_RANK_ERROR, flagged as `quantile_rank_error`); and category counts, exact up to
  * `exactDistinct` distinct values and then a Misra–Gries summary (counts then undercount by at most
- * `top_count_error`, and `distinct` is null). Values longer than 1000 characters are counted by their
+ * `top_count_error`, and `distinct` is null). A column that is still numeric when its categories
+ * outgrow the exact limit stops counting them; if text turns up later, the cells it skipped are added
+ * to `top_count_error`, so the bound stays true. Values longer than 1000 characters are counted by their
  * first 1000 characters plus a hash of the whole value. A column keeps counting categories while it
  * may still turn out to be text, because one late non-number makes the whole column text.
  *
@@ -58,6 +60,12 @@ export interface StreamOptions {
 
 export const STREAM_DEFAULTS: Required<StreamOptions> = { exactValues: 16_384, sketchK: 1024, exactDistinct: 8192, seed: 0x7e51, probeChars: 1024 * 1024 };
 
+/**
+ * Files up to this size are profiled whole by the CLI and the browser (exact quantiles); larger ones are
+ * streamed. Whole-file profiling holds every cell, several times the file's size in memory.
+ */
+export const DEFAULT_STREAM_BYTES = 64 * 1024 * 1024;
+
 /** A longer record than this (an unclosed quote, or a file with no line breaks) is refused rather than held. */
 export const MAX_RECORD_CHARS = 64 * 1024 * 1024;
 
@@ -79,6 +87,7 @@ export class ColumnAccumulator {
   private exact: number[] | null = [];
   private sketch: KllSketch | null = null;
   private readonly categories: FrequentItems;
+  private skipped = 0;
 
   constructor(
     private readonly opts: Required<StreamOptions>,
@@ -121,7 +130,10 @@ export class ColumnAccumulator {
       this.exact = null;
       this.sketch = null;
     }
-    this.categories.add(categoryKey(asText(v)));
+    // A column still numeric past the exact limit stops counting categories (the costliest part of a
+    // profile); should text turn up later, the skipped cells widen the count error it reports.
+    if (this.number && !this.categories.exact) this.skipped++;
+    else this.categories.add(categoryKey(asText(v)));
   }
 
   private addNumber(x: number): void {
@@ -184,8 +196,8 @@ export class ColumnAccumulator {
       }
       counts = merged;
     }
-    if (this.categories.exact) out.distinct = counts.size;
-    else out.top_count_error = this.categories.undercount;
+    if (this.categories.exact && this.skipped === 0) out.distinct = counts.size;
+    else out.top_count_error = this.categories.undercount + this.skipped;
     out.top = [...counts]
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
       .slice(0, TOP_CATEGORIES)
