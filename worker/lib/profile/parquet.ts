@@ -40,6 +40,8 @@ export async function profileParquet(buffer: ArrayBuffer): Promise<Profile> {
   return profileTable("parquet", t.columns, t.rows);
 }
 
+const CELL_SLICE = 64 * 1024;
+
 const readError = (err: unknown) => new ProfileError(`Could not read the Parquet file: ${(err as Error)?.message ?? String(err)}`);
 
 /**
@@ -81,10 +83,14 @@ export async function profileParquetStream(file: AsyncBuffer, options: StreamOpt
       for (const c of chunks) {
         const lo = Math.max(rowStart, c.from) - c.from;
         const hi = Math.min(rowEnd, c.to) - c.from;
-        const values: Cell[] = new Array(Math.max(0, hi - lo));
-        for (let j = lo; j < hi; j++) values[j - lo] = cell(c.data[j]);
-        acc.addColumnValues(i, values);
-        got += values.length;
+        // Converted in slices, so only one slice of cells exists at a time beside the decoded chunk.
+        for (let from = lo; from < hi; from += CELL_SLICE) {
+          const to = Math.min(hi, from + CELL_SLICE);
+          const values: Cell[] = new Array(to - from);
+          for (let j = from; j < to; j++) values[j - from] = cell(c.data[j]);
+          acc.addColumnValues(i, values);
+        }
+        got += Math.max(0, hi - lo);
       }
       if (got !== n) throw new ProfileError(`Could not read the Parquet file: a row group of ${n} rows gave ${got} values of column '${names[i]}'`);
     }
