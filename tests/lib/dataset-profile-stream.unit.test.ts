@@ -62,6 +62,8 @@ describe("streaming profile equals the whole-file profile", () => {
     expectSameAsWholeFile("", "csv");
     expectSameAsWholeFile("only,a,header\n", "csv");
     expectSameAsWholeFile("a,b\n1,2,3,4\n5\n\n6,7", "csv");
+    const oneRow = expectSameAsWholeFile("a,b\n1,x\n", "csv");
+    expect(oneRow.columns[0].numeric).toEqual({ min: 1, max: 1, mean: 1, std: null, quantiles: { "0.05": 1, "0.25": 1, "0.5": 1, "0.75": 1, "0.95": 1 } });
   });
 
   it("on CRLF and CR line endings, with line breaks inside quoted fields", () => {
@@ -281,6 +283,13 @@ describe("Parquet streamed by row group and column", () => {
     // file), each read is one column chunk of one row group.
     expect(reads.length).toBeGreaterThan(8 * 4);
     expect(Math.max(...reads.slice(1))).toBeLessThan(buffer.byteLength / 8);
+  });
+
+  it("reads NaN and infinite doubles as missing, as the whole-file reader does", async () => {
+    const buffer = parquetWriteBuffer({ columnData: [{ name: "x", data: [1, NaN, Infinity, -Infinity, 3], type: "DOUBLE" }], rowGroupSize: 2 });
+    const p = await profileParquetStream({ byteLength: buffer.byteLength, slice: (s: number, e?: number) => buffer.slice(s, e) });
+    expect(p).toEqual(await profileParquet(buffer));
+    expect(p.columns[0]).toMatchObject({ count: 2, missing: 3, numeric: { min: 1, max: 3, mean: 2 } });
   });
 
   it("refuses bytes that are not Parquet", async () => {
