@@ -55,8 +55,11 @@ export async function walk(root) {
   return out;
 }
 
-/** sha256 and md5 of one file in a single streaming read; onBytes(n) as chunks go by. */
-export function hashFile(abs, onBytes = () => {}) {
+/**
+ * sha256 and md5 of one file in a single streaming read; onBytes(n) as chunks go by, and onChunk(chunk)
+ * with each chunk in order (so a profile can be computed from the same read).
+ */
+export function hashFile(abs, onBytes = () => {}, onChunk = null) {
   return new Promise((resolvePromise, reject) => {
     const sha = createHash("sha256");
     const md5 = createHash("md5");
@@ -66,6 +69,12 @@ export function hashFile(abs, onBytes = () => {}) {
       sha.update(chunk);
       md5.update(chunk);
       size += chunk.length;
+      try {
+        onChunk?.(chunk);
+      } catch (err) {
+        s.destroy(err);
+        return;
+      }
       onBytes(chunk.length);
     });
     s.on("error", reject);
@@ -128,10 +137,11 @@ export class HashCache {
 
 /**
  * Hashes `files` ({ path, abs }) with the cache's help, `concurrency` at a time. progress.onFile() per
- * file and progress.onBytes(n) per chunk read. Returns [{ path, abs, sha256, md5, size }] in input order,
- * and how many were read (the rest came from the cache).
+ * file and progress.onBytes(n) per chunk read; onChunk(f, chunk) sees the bytes of each file that is read.
+ * Returns [{ path, abs, sha256, md5, size }] in input order, and how many were read (the rest came from
+ * the cache).
  */
-export async function hashAll(files, cache, { concurrency = 8, onBytes = () => {}, onFile = () => {} } = {}) {
+export async function hashAll(files, cache, { concurrency = 8, onBytes = () => {}, onFile = () => {}, onChunk = null } = {}) {
   let read = 0;
   const out = await pool(files, concurrency, async (f) => {
     const st = await stat(f.abs, { bigint: true });
@@ -139,7 +149,7 @@ export async function hashAll(files, cache, { concurrency = 8, onBytes = () => {
     if (d) {
       onBytes(d.size);
     } else {
-      d = await hashFile(f.abs, onBytes);
+      d = await hashFile(f.abs, onBytes, onChunk ? (chunk) => onChunk(f, chunk) : null);
       read++;
       // A file that changed while it was read gets hashed again next time rather than trusted.
       const after = await stat(f.abs, { bigint: true });

@@ -25,8 +25,6 @@ const MISSING_BATCH = 5000;
 const SMALL_UPLOADS_AT_ONCE = 16;
 const PARTS_AT_ONCE = 4;
 const DOWNLOADS_AT_ONCE = 8;
-/** Larger tabular files are committed without a profile rather than read whole into memory. */
-const MAX_PROFILE_BYTES = 256 * MiB;
 const DATASET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export const EXIT_FAILED = 1;
@@ -244,6 +242,26 @@ async function readPointerFile(path) {
   return parsePointer(text, path);
 }
 
+let coreModule;
+/** cli/data-core.ts (the profile module), bundled once. */
+const dataCore = async () => (coreModule ??= await loadTypeScript(here, "data-core.ts", "tern data"));
+
+/**
+ * A single file's profile: read whole up to the streaming threshold (exact), else streamed in bounded
+ * memory, from the hash pass when that read the file, or from a read of its own.
+ */
+async function profileOf(core, f, shared, progress) {
+  if (f.size <= core.streamThreshold()) return { profile: await core.profileBytes(f.path, new Uint8Array(await readFile(f.abs))), streamed: false };
+  const fromHash = shared?.result(f.size);
+  if (fromHash?.complete) return { profile: fromHash.profile, streamed: true };
+  const bar = byteBar(progress, "profiling", f.size, 1);
+  try {
+    return { profile: await core.profileFileStreaming(f.abs, f.path, f.size, { onBytes: (n) => bar.add(n) }), streamed: true };
+  } finally {
+    bar.stop();
+  }
+}
+
 export async function addCommand(target, opts) {
   const api = new TernApi(serverFor(opts));
   const abs = resolve(target);
@@ -270,9 +288,20 @@ export async function addCommand(target, opts) {
     if (problem) throw new UsageError(`cannot version ${kind === "directory" ? join(target, f.path) : target}: ${problem}`);
   }
   const sizes = await pool(listed, 32, async (f) => Number((await stat(f.abs)).size));
+  const core = kind === "file" ? await dataCore() : null;
+  let shared = null;
+  if (core) {
+    try {
+      // A large text file is profiled from the same read that hashes it.
+      shared = core.sharedProfileFor(listed[0].path, sizes[0]);
+    } catch (err) {
+      throw new UsageError(err.message);
+    }
+  }
   const cache = await HashCache.open(cacheDir(), abs);
   const hashBar = byteBar(progress, "hashing", sizes.reduce((a, b) => a + b, 0), listed.length);
-  const { files, read } = await hashAll(listed, cache, { onBytes: (n) => hashBar.add(n), onFile: () => hashBar.file() });
+  const onChunk = shared ? (_f, chunk) => shared.push(chunk) : null;
+  const { files, read } = await hashAll(listed, cache, { onBytes: (n) => hashBar.add(n), onFile: () => hashBar.file(), onChunk });
   hashBar.stop();
   cache.keepOnly(listed.map((f) => f.abs));
   await cache.save();
@@ -308,6 +337,7 @@ export async function addCommand(target, opts) {
 
   let v = latest;
   let created = false;
+  let profiled = null;
   if (!unchanged) {
     await ensureDataset(api, dataset);
     const body = { message: opts.message ?? "", skip_if_unchanged: true, ...gitInfo(kind === "directory" ? abs : dirname(abs)) };
@@ -316,11 +346,8 @@ export async function addCommand(target, opts) {
       const f = files[0];
       body.sha256 = f.sha256;
       body.file_name = f.path;
-      if (f.size <= MAX_PROFILE_BYTES) {
-        const core = await loadTypeScript(here, "data-core.ts", "tern data");
-        const profile = await core.profileBytes(f.path, new Uint8Array(await readFile(f.abs)));
-        if (profile) body.profile = profile;
-      }
+      profiled = await profileOf(core, f, shared, progress);
+      if (profiled.profile) body.profile = profiled.profile;
     } else {
       body.manifest = manifest.entries;
     }
@@ -341,6 +368,11 @@ export async function addCommand(target, opts) {
   const totalBytes = files.reduce((a, f) => a + f.size, 0);
   say(opts, `${relative(process.cwd(), abs) || "."}: ${files.length} file(s), ${formatBytes(totalBytes)}; hashed ${read}, ${files.length - read} unchanged since hashed before (cache)`);
   say(opts, `uploaded ${toUpload.length} file(s) (${formatBytes(uploadBytes)}); ${unique.size - toUpload.length} already stored`);
+  if (profiled?.profile) {
+    const p = profiled.profile;
+    const how = profiled.streamed ? `streamed${p.approximate ? "; some statistics approximate" : ""}` : "read whole";
+    say(opts, `profiled ${p.row_count} row(s), ${p.columns.length} column(s) (${how})`);
+  }
   say(opts, created ? `${dataset} version ${v.version} committed` : `${dataset} version ${v.version} unchanged (same content as the latest version)`);
   say(opts, `wrote ${relative(process.cwd(), pointerPath)}${edited.changed ? ` and added /${basename(abs)} to ${relative(process.cwd(), ignoreFile)}` : ""} (${seconds.toFixed(1)} s)`);
 }

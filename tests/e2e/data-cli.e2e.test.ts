@@ -3,7 +3,8 @@
  * servers the global setup starts (open mode, and token mode for the 401 path). A file and a directory
  * are added from a git repository, their pointers and .gitignore checked, re-adding uploads nothing, a
  * fresh directory pulls and verifies them, status reports corrupted and missing files that pull then
- * restores, a multipart upload stopped after one part resumes, and ls/diff show the versions.
+ * restores, a multipart upload stopped after one part resumes, ls/diff show the versions, and files above
+ * the (lowered) streaming threshold are profiled by streaming.
  */
 import { spawn, execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -11,6 +12,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { parquetWriteBuffer } from "hyparquet-writer";
 import { parse } from "yaml";
 import { TOKEN_MODE_ADMIN } from "./global-setup";
 
@@ -300,6 +302,55 @@ describe("tern data", () => {
     expect(dirDiff.stdout).toContain("files: 1 added, 0 removed, 0 changed, 4 unchanged");
     expect(dirDiff.stdout).toContain("  + train/0003.txt (4 B)");
   }, 120_000);
+
+  it("profiles a file above the streaming threshold by streaming, and the version carries the profile", async () => {
+    const name = `e2e-streamed-${stamp}`;
+    const rows = Array.from({ length: 20_000 }, (_, i) => `${i},${((i * 7919) % 1000) / 10},${["Oslo", "Bergen", "Bodø"][i % 3]}`);
+    const csv = `id,price,city\n${rows.join("\n")}\n`;
+    writeFileSync(join(project, "data", "streamed.csv"), csv);
+    const streaming = { TERN_PROFILE_STREAM_BYTES: "1024" };
+    const add = await tern(["data", "add", "data/streamed.csv", "--dataset", name], project, streaming);
+    expect(add.code, add.stderr).toBe(0);
+    expect(add.stdout).toContain("profiled 20000 row(s), 3 column(s) (streamed; some statistics approximate)");
+    const { version } = await api(`/datasets/${name}/versions/1`);
+    expect(version).toMatchObject({ row_count: 20_000, profile_source: "client", content_type: "text/csv" });
+    expect(version.schema).toEqual([{ name: "id", type: "integer" }, { name: "price", type: "number" }, { name: "city", type: "string" }]);
+    const [id, price, city] = version.profile.columns;
+    // More values than the exact buffer holds: quantiles come from the sketch, within the declared rank error.
+    expect(version.profile.approximate).toBe(true);
+    expect(id.quantile_rank_error).toBe(0.01);
+    expect(id.numeric).toMatchObject({ min: 0, max: 19_999, mean: 9_999.5 });
+    expect(Math.abs(id.numeric.quantiles["0.5"] / 19_999 - 0.5)).toBeLessThanOrEqual(0.01);
+    expect(price.numeric.min).toBe(0);
+    expect(city).toMatchObject({ distinct: 3, top: [{ value: "Bergen", count: 6667 }, { value: "Oslo", count: 6667 }, { value: "Bodø", count: 6666 }] });
+
+    // The same file again (hash now cached, so profiled by a read of its own) gives the same profile.
+    const again = await tern(["data", "add", "data/streamed.csv", "--dataset", `${name}-again`], project, streaming);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/hashed 0, 1 unchanged/);
+    expect((await api(`/datasets/${name}-again/versions/1`)).version.profile).toEqual(version.profile);
+
+    // Parquet is streamed a row group and a column at a time through byte-range reads.
+    const parquet = parquetWriteBuffer({
+      columnData: [
+        { name: "x", data: Array.from({ length: 3000 }, (_, i) => i / 2), type: "DOUBLE" },
+        { name: "label", data: Array.from({ length: 3000 }, (_, i) => (i % 10 === 0 ? null : `l${i % 4}`)), type: "STRING" },
+      ],
+      rowGroupSize: 1000,
+    });
+    writeFileSync(join(project, "data", "part.parquet"), new Uint8Array(parquet));
+    const pq = await tern(["data", "add", "data/part.parquet", "--dataset", `${name}-parquet`], project, streaming);
+    expect(pq.code, pq.stderr).toBe(0);
+    expect(pq.stdout).toContain("profiled 3000 row(s), 2 column(s) (streamed)");
+    const pv = (await api(`/datasets/${name}-parquet/versions/1`)).version;
+    expect(pv).toMatchObject({ row_count: 3000, content_type: "application/vnd.apache.parquet", schema: [{ name: "x", type: "number" }, { name: "label", type: "string" }] });
+    expect(pv.profile.columns[0].numeric).toMatchObject({ min: 0, max: 1499.5, mean: 749.75, quantiles: { "0.5": 749.75 } });
+    expect(pv.profile.columns[1]).toMatchObject({ missing: 300, distinct: 4 });
+
+    const bad = await tern(["data", "add", "data/streamed.csv", "--dataset", name], project, { TERN_PROFILE_STREAM_BYTES: "lots" });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("TERN_PROFILE_STREAM_BYTES must be a whole number of bytes");
+  }, 180_000);
 
   it("fails clearly on bad input and server errors", async () => {
     const missing = await tern(["data", "add", "data/nope.csv", "--dataset", "x"], project);

@@ -3,7 +3,7 @@
  * dialog (hashed and profiled in the Web Worker) with its schema, profiles and a preview read with a
  * range request; a second version and the diff view; a folder upload; a file large enough for a
  * multipart upload; and the lineage graph of a version that a run read and whose run produced a
- * registered model version. With DOCS_SCREENSHOTS=1 it also writes the README's screenshots.
+ * registered model version, and the notes on a streamed profile's approximate statistics. With DOCS_SCREENSHOTS=1 it also writes the README's screenshots.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Locator, Page } from "playwright-core";
+import { ProfileAccumulator } from "../../worker/lib/profile/stream";
 import { launch } from "./browser";
 
 const baseUrl = inject("baseUrl");
@@ -346,6 +347,37 @@ describe("the datasets UI", () => {
       await page.screenshot({ path: join(docsImages, "dataset-version.png"), fullPage: true });
     }
     expect(pageErrors).toEqual([]);
+  });
+
+  it("says which statistics of a streamed profile are approximate, and by how much", async () => {
+    const name = `streamed-${suffix}`;
+    // A profile as the CLI streams it from a large file, with the exact limits set low so a small table shows it.
+    const acc = new ProfileAccumulator("csv", ["amount", "token"], { exactValues: 100, exactDistinct: 50 });
+    const r = rng(3);
+    for (let i = 0; i < 2000; i++) acc.addRow([(r() * 100).toFixed(2), `t${Math.floor(r() * 500)}`]);
+    const profile = acc.finish();
+    const content = "amount,token\n1,t1\n";
+    const put = await fetch(`${baseUrl}/api/v1/blobs/${sha256(content)}`, { method: "PUT", headers: { "Content-Type": "application/octet-stream" }, body: content });
+    expect(put.status).toBe(200);
+    await api("POST", "/api/v1/datasets", { name });
+    await api("POST", `/api/v1/datasets/${name}/versions`, { sha256: sha256(content), file_name: "big.csv", profile });
+    try {
+      await page.goto(`${baseUrl}/datasets/${name}/versions/1`);
+      await eventually(() => page.getByTestId("profile-summary").textContent()).toContain("approximate (streamed from a large file)");
+      const amount = page.locator('[data-testid="column-profile"][data-column="amount"]');
+      expect(await amount.getByTestId("approximate-quantiles").textContent()).toContain("±1.0% of rank");
+      const token = page.locator('[data-testid="column-profile"][data-column="token"]');
+      expect(await token.getByTestId("approximate-top").textContent()).toContain(`up to ${profile.columns[1].top_count_error!.toLocaleString("en-US")} low`);
+      // An exact profile (the server's, of the small file itself) shows no such notes.
+      await api("POST", `/api/v1/datasets/${name}/versions`, { sha256: sha256(content), file_name: "small.csv" });
+      await page.goto(`${baseUrl}/datasets/${name}/versions/2`);
+      await eventually(() => page.getByTestId("profile-summary").textContent()).toContain("computed by the server");
+      expect(await page.getByTestId("profile-summary").textContent()).not.toContain("approximate");
+      expect(await page.getByTestId("approximate-quantiles").count()).toBe(0);
+      expect(await page.getByTestId("approximate-top").count()).toBe(0);
+    } finally {
+      await api("DELETE", `/api/v1/datasets/${name}`).catch(() => undefined);
+    }
   });
 
   it("lists datasets with their latest version, size and rows, and finds them by search", async () => {

@@ -9,7 +9,9 @@ import { hashFile, profileFile } from "../../app/src/lib/workers/datasets/api";
 import { chunks, manifestPaths, MIN_PART_SIZE, partRange, partSizeFor, runLimited, usesMultipart, MAX_PARTS, MiB } from "../../app/src/lib/datasets/upload-plan";
 import { layoutLineage, limitDepth, nodeHref, NODE_HEIGHT, NODE_WIDTH } from "../../app/src/lib/datasets/lineage-layout";
 import { categoryChanges, statMoves } from "../../app/src/lib/datasets/diff-view";
+import { parquetWriteBuffer } from "hyparquet-writer";
 import { diffProfiles, profileText } from "../../worker/lib/profile/index";
+import { profileParquet } from "../../worker/lib/profile/parquet";
 import type { LineageGraph } from "../../app/src/lib/api/datasets-types";
 
 describe("the upload worker's hash and profile", () => {
@@ -25,6 +27,24 @@ describe("the upload worker's hash and profile", () => {
 
   it("hashes an empty file", async () => {
     expect(await hashFile(new Blob([]))).toBe(createHash("sha256").digest("hex"));
+  });
+
+  it("streams files over the limit through Blob streams and slices, to the same profile while the exact limits hold", async () => {
+    const csv = "id,city,price\n1,Oslo,10.5\n2,Bergen,\n3,Oslo,7\n";
+    expect(await profileFile(new Blob([csv]), "prices.csv", 0)).toEqual({ profile: profileText(csv, "csv"), error: null });
+    const jsonl = '{"a": 1, "b": "x"}\n{"a": 2.5}\n';
+    expect((await profileFile(new Blob([jsonl]), "rows.jsonl", 0)).profile).toEqual(profileText(jsonl, "jsonl"));
+    const parquet = parquetWriteBuffer({ columnData: [{ name: "x", data: Array.from({ length: 3000 }, (_, i) => i / 7), type: "DOUBLE" }], rowGroupSize: 1000 });
+    expect((await profileFile(new Blob([parquet]), "t.parquet", 0)).profile).toEqual(await profileParquet(parquet));
+    // Beyond the exact buffer the quantiles are sketched, and the profile says so.
+    const many = `v\n${Array.from({ length: 40_000 }, (_, i) => i).join("\n")}\n`;
+    const streamed = (await profileFile(new Blob([many]), "many.csv", 0)).profile!;
+    expect(streamed).toMatchObject({ approximate: true, row_count: 40_000 });
+    expect(streamed.columns[0].quantile_rank_error).toBe(0.01);
+    expect(streamed.columns[0].numeric).toMatchObject({ min: 0, max: 39_999, mean: 19_999.5 });
+    const bad = await profileFile(new Blob(['{"a": 1}\nnot json\n']), "rows.jsonl", 0);
+    expect(bad.profile).toBeNull();
+    expect(bad.error).toContain("line 2");
   });
 
   it("profiles CSV exactly as the server's module does, and says why it cannot profile a broken file", async () => {

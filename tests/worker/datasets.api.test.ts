@@ -289,6 +289,33 @@ describe("datasets and versions", () => {
     expect(binary).toMatchObject({ row_count: null, schema: null, profile: null });
   });
 
+  it("records and serves tabular files with their own media types, other files as artifacts are", async () => {
+    await createDataset("typed");
+    const cases: [string, string | Uint8Array, string][] = [
+      ["t.csv", "a,b\n1,2\n", "text/csv"],
+      ["t.TSV", "a\tb\n1\t2\n", "text/tab-separated-values"],
+      ["t.jsonl", '{"a":1}\n', "application/x-ndjson"],
+      ["t.ndjson", '{"a":2}\n', "application/x-ndjson"],
+      ["t.parquet", new Uint8Array(parquetWriteBuffer({ columnData: [{ name: "x", data: [1.5], type: "DOUBLE" }] })), "application/vnd.apache.parquet"],
+      ["notes.txt", "plain", "text/plain; charset=utf-8"],
+      ["blob.bin", "bytes", "application/octet-stream"],
+    ];
+    for (const [i, [name, content, type]] of cases.entries()) {
+      const v = await commitFile("typed", content, { file_name: name });
+      expect(v.content_type, name).toBe(type);
+      const res = await call("HEAD", `/api/v1/datasets/typed/versions/${i + 1}/download`, { mode });
+      expect(res.headers.get("content-type"), name).toBe(type);
+      expect(res.headers.get("content-disposition")).toContain("attachment");
+    }
+    // A type the client names wins.
+    expect((await commitFile("typed", "x,y\n", { file_name: "u.csv", content_type: "text/csv; header=present" })).content_type).toBe("text/csv; header=present");
+    // Files inside a directory version are served by the same rule.
+    const dir = await api("POST", "/datasets/typed/versions", { manifest: [{ path: "part/a.csv", sha256: await upload("q\n1\n"), size: 4 }] });
+    expect(dir.status, dir.text).toBe(201);
+    const part = await call("HEAD", `/api/v1/datasets/typed/versions/${dir.json.version.version}/download?path=part%2Fa.csv`, { mode });
+    expect(part.headers.get("content-type")).toBe("text/csv");
+  });
+
   it("profiles a small Parquet file at commit", async () => {
     await createDataset("parquet-set");
     const buffer = parquetWriteBuffer({

@@ -11,7 +11,7 @@ import type { Principal } from "../auth/service";
 import { guessContentType } from "../lib/artifact-paths";
 import { checkPath, diffManifests, isSha256, ManifestError, manifestHash, type ManifestEntry } from "../lib/manifest";
 import { profileParquet } from "../lib/profile/parquet";
-import { diffProfiles, profileText, ProfileError, schemaOf, tabularFormat, type ColumnChange, type Profile, type SchemaField } from "../lib/profile/index";
+import { diffProfiles, profileText, ProfileError, schemaOf, tabularContentType, tabularFormat, type ColumnChange, type Profile, type SchemaField } from "../lib/profile/index";
 import { StoreRejection } from "../artifacts/store";
 import type { ArtifactService, Download } from "../artifacts/service";
 import { blobPath, ChecksumMismatch, type ContentStore, type DatasetRow, type DatasetStore, type Digests, type VersionRow } from "./store";
@@ -25,6 +25,17 @@ export const DEFAULT_PART_SIZE = 16 * MiB;
 export const MAX_PARTS = 10_000;
 /** The completed object is copied to its content key in one put, which R2 caps at 5 GiB - 5 MiB. */
 export const MAX_BLOB_SIZE = 5 * 1024 * MiB - 5 * MiB;
+/**
+ * The content type a dataset file is recorded and served with when the client names none: the tabular
+ * formats by their own media types (text/csv, text/tab-separated-values, application/x-ndjson,
+ * application/vnd.apache.parquet), anything else as artifacts are. Every upload path (CLI, browser,
+ * pipeline snapshot) leaves this to the server, so the same file name always gets the same type.
+ */
+export function datasetContentType(fileName: string): string {
+  const format = tabularFormat(fileName);
+  return format ? tabularContentType(format) : guessContentType(fileName);
+}
+
 /** Files up to this size are profiled by the Worker at commit; larger ones by the client. */
 export const SERVER_PROFILE_LIMIT = 10 * MiB;
 export const MAX_MISSING_QUERY = 10_000;
@@ -509,7 +520,7 @@ export class DatasetService {
       const latest = await this.store.getVersion(ds.datasetId, ds.latestVersion);
       if (latest && latest.rootSha256 === rootSha256 && latest.fileName === fileName) return { version: toVersion(latest, name), created: false };
     }
-    const contentType = input.contentType ?? (fileName ? guessContentType(fileName) : input.sha256 !== undefined ? "application/octet-stream" : null);
+    const contentType = input.contentType ?? (fileName ? datasetContentType(fileName) : input.sha256 !== undefined ? "application/octet-stream" : null);
     const profiled = await this.profileFor(input, rootSha256, size, fileName, contentType);
     const row = await this.store.commitVersion(
       {
@@ -624,7 +635,7 @@ export class DatasetService {
       throw notFound(`Version ${row.version} of '${name}' is the single file '${row.fileName ?? ""}', not '${path}'`);
     }
     const d = await this.readBlob(sha256, rangeHeader);
-    return { ...d, fileName, contentType: row.kind === "file" && row.contentType ? row.contentType : guessContentType(fileName) };
+    return { ...d, fileName, contentType: row.kind === "file" && row.contentType ? row.contentType : datasetContentType(fileName) };
   }
 
   /** Streams a stored blob, honouring a single byte range (the artifact proxy's reader over blob keys). */

@@ -34,12 +34,18 @@ export const ColumnProfileSchema = z.object({
   distinct: z.number().int().nonnegative().nullable(),
   numeric: NumericStatsSchema.nullable(),
   top: z.array(z.object({ value: z.string().max(1000), count: z.number().int().nonnegative() })).max(100),
+  /** Present when the quantiles come from a sketch: each lies within this fraction of rank of the true one. */
+  quantile_rank_error: z.number().min(0).max(1).optional(),
+  /** Present when the top counts come from a frequent-items summary: each true count is in [count, count + this]; `distinct` is then null. */
+  top_count_error: z.number().int().nonnegative().optional(),
 });
 
 export const ProfileSchema = z.object({
   format: z.string().max(50),
   row_count: z.number().int().nonnegative(),
   columns: z.array(ColumnProfileSchema).max(10_000),
+  /** True when some statistic is approximate (a profile streamed from a file too large to hold). */
+  approximate: z.boolean().optional(),
 });
 
 export type NumericStats = z.infer<typeof NumericStatsSchema>;
@@ -69,19 +75,31 @@ export function tabularFormat(fileName: string | null, contentType?: string | nu
   return null;
 }
 
+const TABULAR_CONTENT_TYPES: Record<TabularFormat, string> = {
+  csv: "text/csv",
+  tsv: "text/tab-separated-values",
+  jsonl: "application/x-ndjson",
+  parquet: "application/vnd.apache.parquet",
+};
+
+/** The media type a dataset file of this tabular format is stored and served with (RFC 4180, IANA, ndjson). */
+export function tabularContentType(format: TabularFormat): string {
+  return TABULAR_CONTENT_TYPES[format];
+}
+
 /** The value of one cell: missing (null), a number, a boolean or text. */
 export type Cell = null | number | boolean | string;
 
-const INTEGER = /^[+-]?\d+$/;
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-const BOOLEAN = /^(true|false)$/i;
-const DATETIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+export const INTEGER = /^[+-]?\d+$/;
+export const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+export const BOOLEAN = /^(true|false)$/i;
+export const DATETIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
-function textCell(raw: string): Cell {
+export function textCell(raw: string): Cell {
   return MISSING_TEXT.has(raw.trim()) ? null : raw;
 }
 
-function jsonCell(v: unknown): Cell {
+export function jsonCell(v: unknown): Cell {
   if (v === null || v === undefined) return null;
   if (typeof v === "number") return Number.isFinite(v) ? v : null;
   if (typeof v === "boolean" || typeof v === "string") return typeof v === "string" ? textCell(v) : v;
@@ -129,9 +147,13 @@ export function quantile(sorted: readonly number[], q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
+/**
+ * Statistics of the finite values: text that overflows a double ("1e999") keeps its column numeric
+ * but stays out of min, max, mean and quantiles, which JSON could not carry as Infinity or NaN.
+ */
 export function numericStats(values: readonly number[]): NumericStats | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
   let mean = 0;
   // Welford's update: stable for large values with small spread.
   let m2 = 0;
@@ -150,7 +172,7 @@ export function numericStats(values: readonly number[]): NumericStats | null {
   };
 }
 
-function asText(v: Exclude<Cell, null>): string {
+export function asText(v: Exclude<Cell, null>): string {
   return typeof v === "string" ? v : String(v);
 }
 
@@ -234,7 +256,7 @@ function jsonLines(text: string): Table {
 }
 
 /** Header cells made unique the way pandas does it (a, a.1, a.2); empty ones become Unnamed: i. */
-function dedupeNames(header: string[]): string[] {
+export function dedupeNames(header: string[]): string[] {
   const seen = new Map<string, number>();
   return header.map((h, i) => {
     const base = h === "" ? `Unnamed: ${i}` : h;

@@ -1,10 +1,15 @@
 /**
  * Parquet files read with hyparquet (pure JavaScript) into the same profile as CSV: the column names
  * come from the file's schema, 64-bit integers become numbers, timestamps ISO-8601 text, nested values
- * JSON text.
+ * JSON text. A whole file in memory, or, for files too large to hold, streamed: one column of one row
+ * group at a time through an AsyncBuffer (byte ranges of a file handle or a Blob).
  */
-import { parquetMetadata, parquetReadObjects, parquetSchema } from "hyparquet/src/index.js";
+import { parquetMetadata, parquetMetadataAsync, parquetRead, parquetReadObjects, parquetSchema } from "hyparquet/src/index.js";
+import type { AsyncBuffer } from "hyparquet/src/types.js";
 import { ProfileError, profileTable, type Cell, type Profile, type Table } from "./index";
+import { ProfileAccumulator, type StreamOptions } from "./stream";
+
+export type { AsyncBuffer };
 
 /** One Parquet value as a profile cell. */
 export function parquetCell(v: unknown): Cell {
@@ -34,4 +39,65 @@ export async function readParquet(buffer: ArrayBuffer): Promise<Table> {
 export async function profileParquet(buffer: ArrayBuffer): Promise<Profile> {
   const t = await readParquet(buffer);
   return profileTable("parquet", t.columns, t.rows);
+}
+
+const CELL_SLICE = 64 * 1024;
+
+const readError = (err: unknown) => new ProfileError(`Could not read the Parquet file: ${(err as Error)?.message ?? String(err)}`);
+
+/**
+ * The profile of a Parquet file read a column chunk at a time: memory holds the footer, the sketches,
+ * and one decoded column of one row group. `onRows(done, total)` after each row group.
+ */
+export async function profileParquetStream(file: AsyncBuffer, options: StreamOptions = {}, onRows?: (done: number, total: number) => void): Promise<Profile> {
+  let metadata: Awaited<ReturnType<typeof parquetMetadataAsync>>;
+  let names: string[];
+  try {
+    metadata = await parquetMetadataAsync(file);
+    names = parquetSchema(metadata).children.map((c) => c.element.name);
+  } catch (err) {
+    throw readError(err);
+  }
+  const acc = new ProfileAccumulator("parquet", names, options);
+  const total = Number(metadata.num_rows);
+  let rowStart = 0;
+  for (const group of metadata.row_groups) {
+    const n = Number(group.num_rows);
+    const rowEnd = rowStart + n;
+    for (let i = 0; i < names.length; i++) {
+      // Column chunks as decoded (typed arrays for numbers), without building a row object per row.
+      let got = 0;
+      const chunks: { data: ArrayLike<unknown>; from: number; to: number }[] = [];
+      try {
+        await parquetRead({
+          file,
+          metadata,
+          columns: [names[i]],
+          rowStart,
+          rowEnd,
+          onChunk: (c) => chunks.push({ data: c.columnData, from: c.rowStart, to: c.rowEnd }),
+        });
+      } catch (err) {
+        throw readError(err);
+      }
+      chunks.sort((a, b) => a.from - b.from);
+      for (const c of chunks) {
+        const lo = Math.max(rowStart, c.from) - c.from;
+        const hi = Math.min(rowEnd, c.to) - c.from;
+        // Converted in slices, so only one slice of cells exists at a time beside the decoded chunk.
+        for (let from = lo; from < hi; from += CELL_SLICE) {
+          const to = Math.min(hi, from + CELL_SLICE);
+          const values: Cell[] = new Array(to - from);
+          for (let j = from; j < to; j++) values[j - from] = cell(c.data[j]);
+          acc.addColumnValues(i, values);
+        }
+        got += Math.max(0, hi - lo);
+      }
+      if (got !== n) throw new ProfileError(`Could not read the Parquet file: a row group of ${n} rows gave ${got} values of column '${names[i]}'`);
+    }
+    acc.endRows(n);
+    rowStart = rowEnd;
+    onRows?.(rowStart, total);
+  }
+  return acc.finish();
 }
