@@ -88,7 +88,7 @@ export async function profileParquetStream(file: AsyncBuffer, options: StreamOpt
         for (let from = lo; from < hi; from += CELL_SLICE) {
           const to = Math.min(hi, from + CELL_SLICE);
           const values: Cell[] = new Array(to - from);
-          for (let j = from; j < to; j++) values[j - from] = cell(c.data[j]);
+          for (let j = from; j < to; j++) values[j - from] = parquetCell(c.data[j]);
           acc.addColumnValues(i, values);
         }
         got += Math.max(0, hi - lo);
