@@ -2,7 +2,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type BrowserContext } from "playwright-core";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -26,4 +26,16 @@ export async function launch(): Promise<{ context: BrowserContext; close: () => 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A fresh browser and one page of it, sized to `viewport` when given, whose uncaught errors are pushed
+ * to `errors` (tests assert it stays empty).
+ */
+export async function openPage(errors: string[], viewport?: { width: number; height: number }): Promise<{ browser: Awaited<ReturnType<typeof launch>>; page: Page }> {
+  const browser = await launch();
+  const page = await browser.context.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  page.on("pageerror", (e) => errors.push(e.message));
+  return { browser, page };
 }

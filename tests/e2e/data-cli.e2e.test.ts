@@ -6,19 +6,19 @@
  * restores, a multipart upload stopped after one part resumes, ls/diff show the versions, and files above
  * the (lowered) streaming threshold are profiled by streaming.
  */
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { runCli, type CliResult } from "./cli";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { parse } from "yaml";
 import { TOKEN_MODE_ADMIN } from "./global-setup";
 
 const baseUrl = inject("baseUrl");
 const tokenBaseUrl = inject("tokenBaseUrl");
-const CLI = join(import.meta.dirname, "..", "..", "cli", "tern.mjs");
 const MiB = 1024 * 1024;
 
 let home: string;
@@ -26,26 +26,9 @@ const stamp = Date.now().toString(36);
 const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
 const md5 = (b: Buffer | string) => createHash("md5").update(b).digest("hex");
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `tern ...` in `cwd` with its own config and cache directories (the user's are never touched). */
-function tern(args: string[], cwd: string, env: Record<string, string | undefined> = {}, cache = "cache"): Promise<Result> {
-  const childEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, XDG_CONFIG_HOME: join(home, "config"), XDG_CACHE_HOME: join(home, cache), TERN_URL: baseUrl, TERN_TOKEN: "", ...env })) {
-    if (v !== undefined) childEnv[k] = v;
-  }
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function tern(args: string[], cwd: string, env: Record<string, string | undefined> = {}, cache = "cache"): Promise<CliResult> {
+  return runCli(args, cwd, { XDG_CONFIG_HOME: join(home, "config"), XDG_CACHE_HOME: join(home, cache), TERN_URL: baseUrl, TERN_TOKEN: "", ...env });
 }
 
 async function api(path: string): Promise<any> {

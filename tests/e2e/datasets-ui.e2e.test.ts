@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Locator, Page } from "playwright-core";
 import { ProfileAccumulator } from "../../worker/lib/profile/stream";
-import { launch } from "./browser";
+import { launch, openPage } from "./browser";
 
 const baseUrl = inject("baseUrl");
 const suffix = Math.random().toString(36).slice(2, 8);
@@ -108,10 +108,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, "transactions.csv"), transactions(1, 400));
   mkdirSync(join(dir, "v2"));
   writeFileSync(join(dir, "v2", "transactions.csv"), transactions(2, 460));
-  browser = await launch();
-  page = await browser.context.newPage();
-  await page.setViewportSize({ width: 1280, height: 1000 });
-  page.on("pageerror", (e) => pageErrors.push(e.message));
+  ({ browser, page } = await openPage(pageErrors, { width: 1280, height: 1000 }));
 });
 
 afterAll(async () => {

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Page, Request } from "playwright-core";
 import { columnDrift, inferColumnType, type RawValue } from "../../worker/lib/drift";
-import { launch } from "./browser";
+import { launch, openPage } from "./browser";
 import { mulberry32, standardNormal } from "../../worker/lib/random";
 
 const baseUrl = inject("baseUrl");
@@ -75,10 +75,7 @@ beforeAll(async () => {
   await api("POST", "/api/v1/datasets", { name: DATASET });
   versionId = (await api<{ version: { id: string } }>("POST", `/api/v1/datasets/${DATASET}/versions`, { sha256: blob.sha256, file_name: "train.csv" })).version.id;
   monitorId = (await api<{ monitor: { id: string } }>("POST", "/api/v1/monitors", { name: `churn-prod-${suffix}`, model: { name: MODEL }, reference_dataset_version: versionId })).monitor.id;
-  browser = await launch();
-  page = await browser.context.newPage();
-  await page.setViewportSize({ width: 1280, height: 1000 });
-  page.on("pageerror", (e) => pageErrors.push(e.message));
+  ({ browser, page } = await openPage(pageErrors, { width: 1280, height: 1000 }));
   // Requests of the page and of its dedicated workers.
   browser.context.on("request", (r: Request) => requests.push({ method: r.method(), url: r.url() }));
 });

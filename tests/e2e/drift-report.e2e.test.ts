@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Page, Worker as PwWorker } from "playwright-core";
 import { columnDrift, datasetDrift, inferColumnType, type RawValue } from "../../worker/lib/drift";
-import { launch } from "./browser";
+import { launch, openPage } from "./browser";
 import { mulberry32, standardNormal } from "../../worker/lib/random";
 
 const baseUrl = inject("baseUrl");
@@ -88,9 +88,7 @@ async function pickFiles(refCsv: string, curCsv: string): Promise<void> {
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), "tern-drift-e2e-"));
-  browser = await launch();
-  page = await browser.context.newPage();
-  page.on("pageerror", (e) => pageErrors.push(e.message));
+  ({ browser, page } = await openPage(pageErrors));
   page.on("worker", (w) => {
     workers.push(w);
     w.on("close", () => closedWorkers.push(w));

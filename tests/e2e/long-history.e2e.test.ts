@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Page } from "playwright-core";
-import { launch } from "./browser";
+import { launch, openPage } from "./browser";
 
 const baseUrl = inject("baseUrl");
 const POINTS = 60_000;
@@ -26,9 +26,7 @@ beforeAll(async () => {
     });
     await mlflow("runs/log-batch", { run_id: runId, metrics });
   }
-  browser = await launch();
-  page = await browser.context.newPage();
-  page.on("pageerror", (e) => pageErrors.push(e.message));
+  ({ browser, page } = await openPage(pageErrors));
 });
 
 afterAll(async () => {

@@ -10,7 +10,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Page } from "playwright-core";
-import { launch } from "./browser";
+import { launch, openPage } from "./browser";
 
 const baseUrl = inject("baseUrl");
 const suffix = Math.random().toString(36).slice(2, 8);
@@ -97,10 +97,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
   hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   await api("POST", "/api/2.0/mlflow/registered-models/create", { name: MODEL });
-  browser = await launch();
-  page = await browser.context.newPage();
-  await page.setViewportSize({ width: 1280, height: 1000 });
-  page.on("pageerror", (e) => pageErrors.push(e.message));
+  ({ browser, page } = await openPage(pageErrors, { width: 1280, height: 1000 }));
 });
 
 afterAll(async () => {

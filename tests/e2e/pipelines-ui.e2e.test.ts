@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launch } from "./browser";
+import { launch, openPage } from "./browser";
 
 const baseUrl = inject("baseUrl");
 const root = join(import.meta.dirname, "..", "..");
@@ -100,10 +100,7 @@ async function triggerFromDialog(conf: string, logicalDate: string): Promise<str
 }
 
 beforeAll(async () => {
-  browser = await launch();
-  page = await browser.context.newPage();
-  await page.setViewportSize({ width: 1400, height: 1000 });
-  page.on("pageerror", (e) => pageErrors.push(e.message));
+  ({ browser, page } = await openPage(pageErrors, { width: 1400, height: 1000 }));
 });
 
 afterAll(async () => {

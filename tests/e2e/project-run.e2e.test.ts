@@ -7,19 +7,19 @@
  * params, data versions, metrics and model file; a dirty tree is reproduced through its recorded diff,
  * and refused when that diff does not apply; `--remote` hands a run to an agent.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Page } from "playwright-core";
-import { launch } from "./browser";
+import { CLI, runCli, type CliResult } from "./cli";
+import { launch, openPage } from "./browser";
 import { TOKEN_MODE_ADMIN } from "./global-setup";
 
 const baseUrl = inject("baseUrl");
 const tokenBaseUrl = inject("tokenBaseUrl");
 const root = join(import.meta.dirname, "..", "..");
-const CLI = join(root, "cli", "tern.mjs");
 const FIXTURE = join(root, "tests", "fixtures", "tiny-ridge");
 const stamp = Date.now().toString(36);
 const SCREENSHOTS = process.env.DOCS_SCREENSHOTS === "1";
@@ -32,25 +32,8 @@ let bin: string;
 const dataset = SCREENSHOTS ? "spy-bars" : `e2e-ridge-${stamp}`;
 const experiment = SCREENSHOTS ? "spy" : `e2e-projects-${stamp}`;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function spawnCli(args: string[], cwd: string, env: Record<string, string | undefined> = {}): Promise<Result> {
-  const childEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, PATH: `${bin}:${process.env.PATH}`, XDG_CONFIG_HOME: join(home, "config"), XDG_CACHE_HOME: join(home, "cache"), TERN_URL: baseUrl, TERN_TOKEN: "", ...env })) {
-    if (v !== undefined) childEnv[k] = v;
-  }
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function spawnCli(args: string[], cwd: string, env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  return runCli(args, cwd, { PATH: `${bin}:${process.env.PATH}`, XDG_CONFIG_HOME: join(home, "config"), XDG_CACHE_HOME: join(home, "cache"), TERN_URL: baseUrl, TERN_TOKEN: "", ...env });
 }
 
 const tern = (args: string[], env: Record<string, string | undefined> = {}) => spawnCli(args, project, env);
@@ -75,7 +58,7 @@ async function artifact(run: any, path: string): Promise<{ status: number; text:
   return { status: res.status, text: await res.text() };
 }
 
-const runIdOf = (r: Result) => {
+const runIdOf = (r: CliResult) => {
   const m = /run ([0-9a-f]{32}) in experiment/.exec(r.stderr);
   if (!m) throw new Error(`no run id in:\n${r.stderr}`);
   return m[1];
@@ -330,10 +313,7 @@ describe("reproducing from the browser", () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    browser = await launch();
-    page = await browser.context.newPage();
-    await page.setViewportSize({ width: 1280, height: 1000 });
-    page.on("pageerror", (e) => pageErrors.push(e.message));
+    ({ browser, page } = await openPage(pageErrors, { width: 1280, height: 1000 }));
   });
 
   afterAll(async () => {

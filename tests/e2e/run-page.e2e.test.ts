@@ -7,7 +7,7 @@
 import { crc32, deflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Page } from "playwright-core";
-import { launch } from "./browser";
+import { launch, openPage } from "./browser";
 import { TOKEN_MODE_ADMIN } from "./global-setup";
 
 const baseUrl = inject("baseUrl");
@@ -141,10 +141,7 @@ async function expectDownload(p: Page, path: string): Promise<void> {
 
 beforeAll(async () => {
   await seed();
-  browser = await launch();
-  page = await browser.context.newPage();
-  await page.setViewportSize({ width: 1280, height: 900 });
-  page.on("pageerror", (e) => pageErrors.push(e.message));
+  ({ browser, page } = await openPage(pageErrors, { width: 1280, height: 900 }));
 });
 
 afterAll(async () => {

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Page } from "playwright-core";
-import { launch } from "./browser";
+import { launch, openPage } from "./browser";
 
 const baseUrl = inject("baseUrl");
 const suffix = Math.random().toString(36).slice(2, 8);
@@ -88,10 +88,7 @@ async function plotted(p: Page, testid: string): Promise<number> {
 
 beforeAll(async () => {
   await seed();
-  browser = await launch();
-  page = await browser.context.newPage();
-  await page.setViewportSize({ width: 1400, height: 1000 });
-  page.on("pageerror", (e) => pageErrors.push(e.message));
+  ({ browser, page } = await openPage(pageErrors, { width: 1400, height: 1000 }));
 });
 
 afterAll(async () => {

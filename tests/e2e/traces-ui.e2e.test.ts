@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Page } from "playwright-core";
-import { launch } from "./browser";
+import { launch, openPage } from "./browser";
 
 const baseUrl = inject("baseUrl");
 const suffix = Math.random().toString(36).slice(2, 8);
@@ -106,10 +106,7 @@ beforeAll(async () => {
   const start = Date.now() - 600_000;
   fast = await seedTrace(start, { name: "answer", durationMs: 250, team: "search" });
   slow = await seedTrace(start + 60_000, { name: "answer-slow", durationMs: 1800, error: true, team: "ranking" });
-  browser = await launch();
-  page = await browser.context.newPage();
-  await page.setViewportSize({ width: 1400, height: 1000 });
-  page.on("pageerror", (e) => pageErrors.push(e.message));
+  ({ browser, page } = await openPage(pageErrors, { width: 1400, height: 1000 }));
 });
 
 afterAll(async () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Page } from "playwright-core";
-import { launch } from "./browser";
+import { launch, openPage } from "./browser";
 
 const baseUrl = inject("baseUrl");
 const suffix = Math.random().toString(36).slice(2, 8);
@@ -76,10 +76,7 @@ const rowNames = async (p: Page) => (await runRows(p).locator("td:nth-child(2)")
 
 beforeAll(async () => {
   await seed();
-  browser = await launch();
-  page = await browser.context.newPage();
-  await page.setViewportSize({ width: 1280, height: 900 });
-  page.on("pageerror", (e) => pageErrors.push(e.message));
+  ({ browser, page } = await openPage(pageErrors, { width: 1280, height: 900 }));
 });
 
 afterAll(async () => {

@@ -11,37 +11,14 @@ export interface SubmittedProjectRun {
   queue: string;
 }
 
-export interface ComparedValue {
-  key: string;
-  original: string | null;
-  reproduction: string | null;
-  equal: boolean;
-}
-
-export interface ComparedMetric {
-  key: string;
-  original: number | null;
-  reproduction: number | null;
-  difference: number | null;
-  relative_difference: number | null;
-  equal: boolean;
-}
-
-export interface ComparedArtifact {
-  path: string;
-  original: { size: number; hash: string } | null;
-  reproduction: { size: number; hash: string } | null;
-}
-
-export interface RunComparison {
-  original: { run_id: string; status: string };
-  reproduction: { run_id: string; status: string };
-  reproduced: boolean;
-  params: { equal: boolean; rows: ComparedValue[] };
-  data: { equal: boolean; rows: ComparedValue[] };
-  metrics: { equal: boolean; rows: ComparedMetric[] };
-  artifacts: { equal: boolean; compared: number; differing: ComparedArtifact[]; truncated: boolean };
-}
+// The comparison's shape is the pure module's own, so the card cannot drift from what the server sends.
+export type {
+  ArtifactRow as ComparedArtifact,
+  MetricRow as ComparedMetric,
+  RunComparison,
+  ValueRow as ComparedValue,
+} from "../../../../worker/lib/projects/compare";
+import type { RunComparison } from "../../../../worker/lib/projects/compare";
 
 export interface Reproduction {
   run_id: string;
