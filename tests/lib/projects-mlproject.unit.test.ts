@@ -264,9 +264,9 @@ describe("fillEntryPoint", () => {
   const docker = parseMLproject(DOCKER_PROJECT);
 
   it("fills defaults, quotes values and resolves paths only in the command", () => {
-    const filled = fillEntryPoint(docs.entryPoints.main, { data_file: "data/my file.csv" }, { resolvePath: (v) => `/work/proj/${v}` });
+    const filled = fillEntryPoint(docs.entryPoints.main, { data_file: "data/my file.csv" }, { resolvePath: (v) => `/srv/spy-model/${v}` });
     expect(filled.params).toEqual({ data_file: "data/my file.csv", regularization: "0.1" });
-    expect(filled.command).toBe("python train.py -r 0.1 '/work/proj/data/my file.csv'");
+    expect(filled.command).toBe("python train.py -r 0.1 '/srv/spy-model/data/my file.csv'");
   });
 
   it("appends undeclared parameters as --name value in the order given (MLflow), or refuses them when strict", () => {
