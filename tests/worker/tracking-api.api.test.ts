@@ -27,6 +27,30 @@ describe("native tracking API", () => {
     expect(listed.json.experiments).toHaveLength(1);
   });
 
+  it("refuses a run with a bad tag, param or name before creating its experiment or the run", async () => {
+    const name = `refused-${crypto.randomUUID()}`;
+    const bad = [
+      { tags: { "bad\u{1d518}tag": "x" } },
+      { params: { alpha: "x".repeat(6001) } },
+      { params: { "bad key!": 1 } },
+      { name: "a", tags: { "mlflow.runName": "b" } },
+    ];
+    for (const extra of bad) {
+      const res = await api("POST", "/runs", { experiment_name: name, ...extra });
+      expect(res.status, JSON.stringify(extra)).toBe(400);
+      expect(errorCode(res)).toBe("INVALID_PARAMETER_VALUE");
+    }
+    const listed = await call("GET", `/api/v1/experiments?filter=${encodeURIComponent(`name = '${name}'`)}`, { mode });
+    expect(listed.json.experiments).toEqual([]);
+    // An existing experiment gains no run from a refused request either.
+    const exp = await api("POST", "/experiments", { name });
+    const id = exp.json.experiment.experiment_id;
+    expect((await api("POST", "/runs", { experiment_name: name, params: { "bad key!": 1 } })).status).toBe(400);
+    const runs = await api("POST", "/runs/search", { experiment_ids: [id] });
+    expect(runs.status, runs.text).toBe(200);
+    expect(runs.json.runs).toEqual([]);
+  });
+
   it("logs params, metrics (map or list) and tags in one call, all or nothing", async () => {
     const run = await startRun();
     const logged = await api("POST", `/runs/${run}/log`, { params: { lr: 0.01 }, metrics: { loss: 0.9, acc: 0.5 }, step: 1, tags: { phase: "train" } });

@@ -54,8 +54,12 @@ export class RunLogger {
   }
 
   async createRun(input: { experimentId?: string | null; experimentName?: string | null; name?: string | null; startTime?: number | null; tags?: Record<string, string>; params?: Record<string, string | number | boolean> }): Promise<Run> {
-    const experimentId = await this.experimentIdFor(input);
     const tags: KeyValue[] = Object.entries(input.tags ?? {}).map(([key, value]) => ({ key, value }));
+    // Everything is checked before anything is written: an experiment created by name, or a run, must
+    // not outlive a request refused for a bad tag or param.
+    this.tracking.checkRunInput({ runName: input.name, tags });
+    if (input.params) this.tracking.checkBatch({ metrics: [], params: Object.entries(input.params).map(([key, value]) => ({ key, value: String(value) })), tags: [] });
+    const experimentId = await this.experimentIdFor(input);
     const run = await this.tracking.createRun({ experimentId, runName: input.name, startTime: input.startTime ?? this.now(), tags });
     if (input.params && Object.keys(input.params).length) {
       await this.log(run.info.runId, { params: input.params });

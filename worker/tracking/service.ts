@@ -176,11 +176,8 @@ export class TrackingService {
     const exp = await this.getExperiment(input.experimentId || "0");
     if (exp.lifecycleStage !== "active") throw invalid(`The experiment ${exp.experimentId} must be in the 'active' state. Current state is ${exp.lifecycleStage}.`);
     const tags = [...(input.tags ?? [])];
-    for (const t of tags) this.checkTag(t);
+    this.checkRunInput({ runName: input.runName, tags });
     const tagName = tags.find((t) => t.key === TAG_RUN_NAME)?.value;
-    if (input.runName && tagName && input.runName !== tagName) {
-      throw invalid(`Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${input.runName}', mlflow.runName='${tagName}').`);
-    }
     const runName = input.runName || tagName || randomRunName();
     if (!tagName) tags.push({ key: TAG_RUN_NAME, value: runName });
     const userId = input.userId || tags.find((t) => t.key === TAG_USER)?.value || "";
@@ -272,8 +269,21 @@ export class TrackingService {
     await this.logBatch(runId, { metrics: [], params: [], tags: [{ key: TAG_LOG_MODEL_HISTORY, value: JSON.stringify(history) }] });
   }
 
-  /** All-or-nothing: validates everything first, then writes in one transaction. */
-  async logBatch(runId: string, batch: LogBatchInput): Promise<void> {
+  /** The checks createRun makes of its name and tags, without touching storage. */
+  checkRunInput(input: { runName?: string | null; tags?: KeyValue[] }): void {
+    const tags = input.tags ?? [];
+    for (const t of tags) this.checkTag(t);
+    const tagName = tags.find((t) => t.key === TAG_RUN_NAME)?.value;
+    if (input.runName && tagName && input.runName !== tagName) {
+      throw invalid(`Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${input.runName}', mlflow.runName='${tagName}').`);
+    }
+  }
+
+  /**
+   * The checks logBatch makes of a batch on its own (limits, keys, values, duplicate params), without
+   * touching storage; returns the batch's params by key.
+   */
+  checkBatch(batch: LogBatchInput): Map<string, string> {
     const { metrics, params, tags } = batch;
     if (metrics.length > LIMITS.batchMetrics) throw invalid(`A batch logging request can contain at most ${LIMITS.batchMetrics} metrics. Got ${metrics.length} metrics.`);
     if (params.length > LIMITS.batchParams) throw invalid(`A batch logging request can contain at most ${LIMITS.batchParams} params. Got ${params.length} params.`);
@@ -297,7 +307,13 @@ export class TrackingService {
       paramValues.set(p.key, p.value);
     }
     for (const t of tags) this.checkTag(t);
+    return paramValues;
+  }
 
+  /** All-or-nothing: validates everything first, then writes in one transaction. */
+  async logBatch(runId: string, batch: LogBatchInput): Promise<void> {
+    const { metrics, tags } = batch;
+    const paramValues = this.checkBatch(batch);
     await this.activeRun(runId);
     const existing = await this.store.existingParams(runId, [...paramValues.keys()]);
     for (const [key, value] of paramValues) {
