@@ -70,19 +70,9 @@ export interface BlobUpload {
   created_at: number;
 }
 
-export interface LineageNode {
-  id: string;
-  kind: string;
-  key: string;
-  label: string;
-  data: Record<string, unknown>;
-}
-
-export interface LineageEdge {
-  from: string;
-  to: string;
-  kind: string;
-}
+// Nodes and edges as the pure lineage module builds them; the API sends them unchanged.
+export type { LineageEdge, LineageNode } from "../../../../worker/lib/lineage";
+import type { LineageEdge, LineageNode } from "../../../../worker/lib/lineage";
 
 export interface LineageGraph {
   root: string;
