@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { findCycle, parsePipelineSpec, SpecError } from "../../worker/lib/pipelines/spec";
-
-function issues(input: unknown): string[] {
-  try {
-    parsePipelineSpec(input);
-  } catch (err) {
-    if (err instanceof SpecError) return err.issues.map((i) => `${i.path}: ${i.message}`);
-    throw err;
-  }
-  throw new Error("expected the spec to be rejected");
-}
+import { findCycle, parsePipelineSpec } from "../../worker/lib/pipelines/spec";
+import { issues } from "./spec-issues";
 
 const YAML = `
 description: Daily SPY prediction
