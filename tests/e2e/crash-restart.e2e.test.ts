@@ -5,11 +5,13 @@
  * - clients streaming full 1000-point metric batches (MLflow log-batch, and the native log route with
  *   idempotency keys) into runs,
  * - a dataset multipart upload and an MLflow artifact multipart upload with some parts acknowledged,
- * - a tuning study with concurrent ask/tell workers, and workers holding RUNNING trials alive by heartbeat.
+ * - two tuning studies with concurrent ask/tell workers, one of them with heartbeats and workers holding
+ *   RUNNING trials alive by them.
  * After the restart every acknowledged write is there exactly once, nothing half-done is visible (a batch
  * is all there or not at all, an incomplete upload is nowhere to be read), interrupted work can be
- * resumed or retried without duplicates, and trials whose workers died fail by heartbeat through the
- * study's alarm, with the D1 listing agreeing with the study's own trials.
+ * resumed or retried without duplicates, trials whose workers died fail by heartbeat through the study's
+ * alarm, and the D1 listing of both studies catches up with their own trials with nobody touching them.
+ * The figures (faults injected, acknowledged records checked, records lost) are printed at the end.
  */
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
