@@ -567,6 +567,26 @@ describe("tracking run link", () => {
     expect(await d1Row(id)).toMatchObject({ n_trials: 1, n_complete: 1, best_value: 3 });
   });
 
+  it("brings D1 up to an acknowledged tell through its alarm when the flush after the reply never ran", async () => {
+    const id = await createStudy({ name: "s-mirror-crash", sampler: { type: "random" } });
+    const stub = env.STUDIES.get(env.STUDIES.idFromName(id));
+    // The runtime dies right after replying: the flush that would follow never happens.
+    await runInDurableObject(stub, (obj: StudyObject) => {
+      (obj as unknown as { flush: () => Promise<void> }).flush = () => Promise.resolve();
+    });
+    expect((await api("POST", `/studies/${id}/ask`)).status).toBe(200);
+    expect((await api("POST", `/studies/${id}/trials/0/tell`, { value: 3 })).status).toBe(200);
+    expect(await d1Row(id)).toMatchObject({ n_trials: 0, n_complete: 0 });
+    // Started again, with nobody touching the study, its alarm is what brings D1 along.
+    await runInDurableObject(stub, (obj: StudyObject) => {
+      delete (obj as unknown as { flush?: unknown }).flush;
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await d1Row(id)).toMatchObject({ n_trials: 1, n_complete: 1, best_value: 3 });
+    // Once D1 has caught up, no alarm is left pending for a study without heartbeats.
+    expect(await runDurableObjectAlarm(stub)).toBe(false);
+  });
+
 
   it("gives each trial a run with its params, the objective as a metric and the final status", async () => {
     const exp = await api("POST", "/experiments", { name: "tuning-link" });

@@ -85,6 +85,27 @@ describe("native tracking API", () => {
     expect((await api("POST", `/runs/${other}/log`, body)).json.replayed).toBe(false);
   });
 
+  it("writes a batch sent many times at once with one idempotency key exactly once", async () => {
+    const run = await startRun();
+    // Server-stamped points: only the key can tell the copies apart from new points.
+    const body = { metrics: Array.from({ length: 200 }, (_, step) => ({ key: "loss", value: step / 2, step })), idempotency_key: "retried-in-parallel" };
+    const answers = await Promise.all(Array.from({ length: 8 }, () => api("POST", `/runs/${run}/log`, body)));
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
+    expect(answers.filter((a) => !a.json.replayed).map((a) => a.json.logged)).toEqual([{ params: 0, metrics: 200, tags: 0 }]);
+    const history = await call("GET", `/api/2.0/mlflow/metrics/get-history?run_id=${run}&metric_key=loss&max_results=1000`, { mode });
+    expect(history.json.metrics.map((m: any) => m.step)).toEqual(body.metrics.map((m) => m.step));
+    const series = await api("GET", `/metrics/downsample?run_ids=${run}&keys=loss&points=10`);
+    expect(series.json.series[0].total).toBe(200);
+  });
+
+  it("leaves the idempotency key of a refused batch unclaimed", async () => {
+    const run = await startRun({ params: { alpha: "1" } });
+    const refused = await api("POST", `/runs/${run}/log`, { params: { alpha: "2" }, metrics: { loss: 1 }, idempotency_key: "k" });
+    expect(refused.status).toBe(400);
+    const accepted = await api("POST", `/runs/${run}/log`, { metrics: { loss: 1 }, idempotency_key: "k" });
+    expect(accepted.json).toEqual({ logged: { params: 0, metrics: 1, tags: 0 }, replayed: false });
+  });
+
   it("ends and renames runs; searches them", async () => {
     const run = await startRun();
     const ended = await api("PATCH", `/runs/${run}`, { status: "FINISHED", name: "final" });

@@ -29,7 +29,7 @@ import {
   type ViewType,
 } from "./model";
 import { randomRunName } from "./run-names";
-import { UnsupportedSearch, type TrackingStore } from "./store";
+import { isClaimTaken, UnsupportedSearch, type IdempotencyClaim, type TrackingStore } from "./store";
 
 const KEY_PATTERN = /^[/\w.\- ]*$/;
 
@@ -310,8 +310,12 @@ export class TrackingService {
     return paramValues;
   }
 
-  /** All-or-nothing: validates everything first, then writes in one transaction. */
-  async logBatch(runId: string, batch: LogBatchInput): Promise<void> {
+  /**
+   * All-or-nothing: validates everything first, then writes in one transaction. With a claim, the
+   * idempotency key is stored in that same transaction; false when the key was taken already (by an
+   * earlier or a concurrent call), and then nothing was written.
+   */
+  async logBatch(runId: string, batch: LogBatchInput, claim?: IdempotencyClaim): Promise<boolean> {
     const { metrics, tags } = batch;
     const paramValues = this.checkBatch(batch);
     await this.activeRun(runId);
@@ -328,13 +332,15 @@ export class TrackingService {
     const lastTags = [...new Map(tags.map((t) => [t.key, t])).values()];
     const runName = lastTags.find((t) => t.key === TAG_RUN_NAME)?.value ?? null;
     try {
-      await this.store.writeBatch({ runId, metrics, params: uniqueParams, tags: lastTags, runName });
+      await this.store.writeBatch({ runId, metrics, params: uniqueParams, tags: lastTags, runName, claim });
     } catch (err) {
+      if (claim && isClaimTaken(err)) return false;
       if (String((err as Error)?.cause ?? err).includes("TERN_PARAM_VALUE_CHANGED") || String(err).includes("TERN_PARAM_VALUE_CHANGED")) {
         throw invalid(`Changing param values is not allowed: a param of run ID='${runId}' was logged concurrently with a different value.`);
       }
       throw err;
     }
+    return true;
   }
 
   /**

@@ -201,7 +201,24 @@ export interface BatchWrite {
   tags: KeyValue[];
   /** When the batch sets mlflow.runName, the run's name follows it. */
   runName: string | null;
+  /**
+   * An idempotency key the batch claims in its own transaction: when the key is taken, the insert of
+   * it fails and nothing of the batch is written.
+   */
+  claim?: IdempotencyClaim;
 }
+
+export interface IdempotencyClaim {
+  key: string;
+  scope: string;
+  createdAt: number;
+}
+
+/** The error of a batch whose idempotency key had already been claimed. */
+export const isClaimTaken = (err: unknown): boolean => {
+  const text = `${String((err as Error)?.cause ?? "")} ${String(err)}`;
+  return text.includes("UNIQUE") && text.includes("idempotency_keys");
+};
 
 export class TrackingStore {
   constructor(private readonly db: Db) {}
@@ -401,6 +418,9 @@ export class TrackingStore {
   async writeBatch(b: BatchWrite): Promise<void> {
     const d1 = this.db.$client;
     const statements: D1PreparedStatement[] = [];
+    if (b.claim) {
+      statements.push(d1.prepare("INSERT INTO idempotency_keys (key, scope, created_at) VALUES (?1, ?2, ?3)").bind(b.claim.key, b.claim.scope, b.claim.createdAt));
+    }
     if (b.params.length) {
       statements.push(
         d1

@@ -10,7 +10,8 @@
  * the reply, off the request path: one flush at a time, later changes coalesced into the next one. Reading
  * the study (getInfo) waits for a pending flush, so a client that reads its study sees D1 agree. Runs
  * still to be ended are kept in storage until they are, and every wake-up flushes once, so nothing
- * depends on memory surviving an eviction.
+ * depends on memory surviving an eviction. A write is not acknowledged before an alarm stands by to
+ * flush it, so a runtime that dies before its flush leaves D1 behind only until that alarm fires.
  */
 import { type Distribution, DistributionError, type ParamValue } from "../lib/tuning/distributions";
 import type { PrunerState } from "../lib/tuning/pruners";
@@ -71,6 +72,8 @@ interface TrialRow extends Record<string, SqlStorageValue> {
 const parseOrNull = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
 
 const PENDING_RUN_ENDS = "pending_run_ends";
+/** How soon the alarm checks that D1 caught up with a change (the flush after the reply normally has). */
+const MIRROR_CHECK_MS = 5_000;
 
 export class StudyObject extends TernDurableObject {
   private study: StudyState | null = null;
@@ -206,6 +209,27 @@ export class StudyObject extends TernDurableObject {
     }
   }
 
+  /**
+   * A writing operation. Its reply waits until an alarm stands ready to mirror the change into D1, so
+   * that a runtime dying between the reply and the flush (which runs after it) cannot leave D1's summary
+   * behind an acknowledged change until someone happens to touch the study again.
+   */
+  private async write<T>(op: (study: StudyState) => T): Promise<StudyResult<T>> {
+    const result = this.run(op);
+    if (result.ok) await this.keepMirrorAlarm();
+    return result;
+  }
+
+  /** While D1 may lag behind what is stored, an alarm is due within MIRROR_CHECK_MS. */
+  private async keepMirrorAlarm(): Promise<void> {
+    if (!this.study || this.study.revision === this.mirroredRevision) return;
+    const due = Date.now() + MIRROR_CHECK_MS;
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt !== null && this.alarmAt <= due) return;
+    await this.ctx.storage.setAlarm(due);
+    this.alarmAt = due;
+  }
+
   /** Fails stale trials; those with a tracking run are queued to have it ended as FAILED. */
   private failStale(study: StudyState, now: number): number[] {
     const failed = study.failStale(now);
@@ -303,14 +327,14 @@ export class StudyObject extends TernDurableObject {
   }
 
   async setStudyUserAttrs(attrs: Record<string, JsonValue>): Promise<StudyResult<StudyInfo>> {
-    return this.run((s) => {
+    return this.write((s) => {
       s.setStudyUserAttrs(attrs, Date.now());
       return this.info(s);
     });
   }
 
   async ask(space: Record<string, Distribution> | null): Promise<StudyResult<{ trial: TrialJson; info: StudyInfo }>> {
-    const result = this.run((s) => {
+    const result = await this.write((s) => {
       const now = Date.now();
       this.failStale(s, now);
       const t = s.ask(space, now);
@@ -321,19 +345,19 @@ export class StudyObject extends TernDurableObject {
   }
 
   async suggest(number: number, name: string, distribution: Distribution): Promise<StudyResult<ParamValue>> {
-    return this.run((s) => s.suggest(number, name, distribution, Date.now()));
+    return this.write((s) => s.suggest(number, name, distribution, Date.now()));
   }
 
   async report(number: number, step: number, value: number): Promise<StudyResult<boolean>> {
-    return this.run((s) => s.report(number, step, value, Date.now()));
+    return this.write((s) => s.report(number, step, value, Date.now()));
   }
 
   async tell(number: number, input: TellInput): Promise<StudyResult<{ trial: TrialJson; info: StudyInfo }>> {
-    return this.run((s) => ({ trial: trialToJson(s.tell(number, input, Date.now())), info: this.info(s) }));
+    return this.write((s) => ({ trial: trialToJson(s.tell(number, input, Date.now())), info: this.info(s) }));
   }
 
   async heartbeat(number: number): Promise<StudyResult<null>> {
-    const result = this.run((s) => {
+    const result = await this.write((s) => {
       s.heartbeat(number, Date.now());
       return null;
     });
@@ -342,15 +366,15 @@ export class StudyObject extends TernDurableObject {
   }
 
   async enqueue(params: Record<string, ParamValue>, userAttrs: Record<string, JsonValue>): Promise<StudyResult<{ trial: TrialJson; info: StudyInfo }>> {
-    return this.run((s) => ({ trial: trialToJson(s.enqueue(params, userAttrs, Date.now())), info: this.info(s) }));
+    return this.write((s) => ({ trial: trialToJson(s.enqueue(params, userAttrs, Date.now())), info: this.info(s) }));
   }
 
   async setTrialUserAttrs(number: number, attrs: Record<string, JsonValue>): Promise<StudyResult<TrialJson>> {
-    return this.run((s) => trialToJson(s.setTrialUserAttrs(number, attrs, Date.now())));
+    return this.write((s) => trialToJson(s.setTrialUserAttrs(number, attrs, Date.now())));
   }
 
   async setRunId(number: number, runId: string): Promise<StudyResult<TrialJson>> {
-    return this.run((s) => {
+    return this.write((s) => {
       s.setRunId(number, runId);
       return trialToJson(s.trial(number));
     });
@@ -391,5 +415,7 @@ export class StudyObject extends TernDurableObject {
     this.run((s) => this.failStale(s, Date.now()));
     await this.flush();
     await this.scheduleStaleCheck();
+    // A flush that failed is tried again.
+    await this.keepMirrorAlarm();
   }
 }
