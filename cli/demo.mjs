@@ -5,7 +5,8 @@
 // agent tasks with a TPE study, registers the best run as `champion`, backfills a monthly prediction
 // pipeline over 2007-2009 whose drift checks fire an alert that starts retraining, and prints where to
 // look. Running it again reuses what exists (datasets, pipelines, monitor) and adds new runs.
-//   node cli/demo.mjs [--url URL] [--quick] [--keep]
+//   node cli/demo.mjs [--url URL] [--quick] [--keep] [--persist-to DIR]
+// --persist-to keeps the state of a dev server the demo starts in DIR instead of .wrangler/state.
 import { spawn } from "node:child_process";
 import { mkdirSync, openSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -83,7 +84,10 @@ async function ensureServer() {
   if (!["127.0.0.1", "localhost"].includes(u.hostname)) throw new Error(`no Tern answers at ${url}; start it or pass --url`);
   const log = join(root, ".wrangler", "demo-dev.log");
   say(`no Tern at ${url}: starting \`npm run dev\` (log: ${log})`);
-  const child = startChild("the dev server", process.execPath, [join(root, "cli", "dev.mjs"), "--ip", u.hostname, "--port", u.port || "80"], log);
+  const persist = option("--persist-to");
+  // A free inspector port, so the server starts next to another wrangler dev.
+  const devArgs = ["--ip", u.hostname, "--port", u.port || "80", "--inspector-port", "0", ...(persist ? ["--persist-to", persist] : [])];
+  const child = startChild("the dev server", process.execPath, [join(root, "cli", "dev.mjs"), ...devArgs], log);
   const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the dev server exited with ${child.exitCode}; see ${log}`);

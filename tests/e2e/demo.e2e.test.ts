@@ -1,28 +1,64 @@
 /**
- * `npm run demo` end to end: the demo's own script (quick range: July to November 2008) against a real
- * dev server, with its real `tern agent`, twice. The outcomes are checked through the API: a champion,
- * a drift alert that started a retraining run which registered a new version, prediction batches as
- * dataset versions, and lineage from the training data through the model version to a prediction
- * batch. The second run reuses everything it made and adds only a new training run.
+ * `npm run demo` end to end: the demo's own script (quick range: July to November 2008) with its real
+ * `tern agent`, twice. The first run finds no server at its address, starts `npm run dev` on a state
+ * directory of its own and, with --keep, leaves it running; the second run uses that server. The
+ * outcomes are checked through the API: a champion, a drift alert that started a retraining run which
+ * registered a new version, prediction batches as dataset versions, and lineage from the training data
+ * through the model version to a prediction batch. The second run reuses everything it made and adds
+ * only a new training run.
  */
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
-const baseUrl = inject("baseUrl");
 const root = join(import.meta.dirname, "..", "..");
 /** The demo trains, tunes and backfills on a shared 2-core machine: give it room. */
 const DEMO_MS = 15 * 60_000;
+const state = mkdtempSync(join(tmpdir(), "tern-demo-e2e-"));
+let baseUrl = "";
+let serverPid = 0;
 
-function runDemo(): Promise<{ code: number | null; output: string }> {
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+function runDemo(...extra: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, "cli", "demo.mjs"), "--quick", "--url", baseUrl], { cwd: root, env: { ...process.env, TERN_TOKEN: "" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [join(root, "cli", "demo.mjs"), "--quick", "--url", baseUrl, ...extra], { cwd: root, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
     child.on("close", (code) => resolve({ code, output }));
   });
 }
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+afterAll(async () => {
+  // The server the first run kept: its whole process group, by the pid the demo printed.
+  if (serverPid && alive(serverPid)) {
+    process.kill(-serverPid, "SIGTERM");
+    while (alive(serverPid)) await new Promise((r) => setTimeout(r, 200));
+  }
+  rmSync(state, { recursive: true, force: true });
+}, 60_000);
 
 async function get(path: string): Promise<any> {
   const res = await fetch(`${baseUrl}${path}`);
@@ -48,8 +84,12 @@ describe("npm run demo", () => {
   it(
     "closes the loop on real data: champion, drift alert, retraining, predictions and their lineage; a second run adds only new runs",
     async () => {
-      const first = await runDemo();
+      baseUrl = `http://127.0.0.1:${await freePort()}`;
+      const first = await runDemo("--keep", "--persist-to", state);
+      serverPid = Number(/keeps running \(pid (\d+)\)/.exec(first.output)?.[1] ?? 0);
       expect(first.code, first.output).toBe(0);
+      expect(first.output).toContain(`no Tern at ${baseUrl}: starting \`npm run dev\``);
+      expect(serverPid).toBeGreaterThan(0);
       expect(first.output).toContain("1. Real market data as dataset versions");
       expect(first.output).toContain("7. Where to look");
 
@@ -112,6 +152,8 @@ describe("npm run demo", () => {
 
       const second = await runDemo();
       expect(second.code, second.output).toBe(0);
+      expect(second.output).toContain(`using the Tern at ${baseUrl}`);
+      expect(alive(serverPid)).toBe(true);
       expect(second.output).toContain("spec unchanged");
       expect(second.output).toContain("0 runs created, 5 already existed");
       expect((await pipelineNamed("spx-train")).version).toBe(1);
