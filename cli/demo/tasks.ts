@@ -13,7 +13,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { barsToCsv, featureRows, featuresToCsv, parseDailyBars, parseFeaturesCsv, predictProba, score, timeSplit, train, monthlyTechReturns, shiftMonth, type HyperParams, type Model } from "./model";
+import { barsToCsv, FEATURES, featureRows, featuresToCsv, parseDailyBars, parseFeaturesCsv, predictProba, score, timeSplit, train, monthlyTechReturns, shiftMonth, type HyperParams, type Model } from "./model";
 import { Tern, TernError } from "./tern-client";
 
 export const NAMES = {
@@ -157,8 +157,12 @@ async function prepare(t: Tern, a: Record<string, string>, root: string) {
 
 async function trainingData(t: Tern, version: number) {
   const rows = parseFeaturesCsv(await t.readVersion(NAMES.training, version));
-  return timeSplit(rows, VALIDATION_SHARE);
+  const meta = (await t.versions(NAMES.training)).find((v) => v.version === version);
+  if (!meta) throw new Error(`${NAMES.training} has no version ${version}`);
+  return { ...timeSplit(rows, VALIDATION_SHARE), version: meta };
 }
+
+const TRAINING_COLUMNS = ["date", ...FEATURES, "target"];
 
 async function studyByName(t: Tern, name: string) {
   return (await t.api("GET", `/studies/by-name/${encodeURIComponent(name)}`)).study;
@@ -179,7 +183,7 @@ async function tune(t: Tern, a: Record<string, string>) {
     const n = asked.trial_number;
     const hp = asked.params as HyperParams;
     const runId: string | null = asked.trial.run_id;
-    if (runId) await t.api("POST", `/runs/${runId}/dataset-inputs`, { dataset: NAMES.training, version, context: "training" });
+    if (runId) await t.logDatasetInput(runId, data.version, "training", TRAINING_COLUMNS);
     let pruned = false;
     let last = NaN;
     await train(data.train, data.validation, hp, async ({ epoch, train: tr, validation }) => {
@@ -214,7 +218,7 @@ async function trainBest(t: Tern, a: Record<string, string>) {
     params: { ...hp, features: "ret_1..ret_lags,mom_20,vol_20,range_1,volume_ratio,tech_mom", validation_share: VALIDATION_SHARE },
     tags: { "tern.study": study.name, "tern.study_trial": String(best.number), "demo.window": window, ...(process.env.TERN_RUN_ID ? { "tern.pipeline_run_id": process.env.TERN_RUN_ID } : {}) },
   });
-  await t.api("POST", `/runs/${run.run_id}/dataset-inputs`, { dataset: NAMES.training, version, context: "training" });
+  await t.logDatasetInput(run.run_id, data.version, "training", TRAINING_COLUMNS);
   const history: { key: string; value: number; step: number }[] = [];
   const model: Model = await train(data.train, data.validation, hp, ({ epoch, train: tr, validation }) => {
     const m: Record<string, number> = { train_logloss: tr.logloss, train_accuracy: tr.accuracy, ...(validation ? { val_logloss: validation.logloss, val_accuracy: validation.accuracy } : {}) };

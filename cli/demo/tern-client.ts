@@ -141,6 +141,19 @@ export class Tern {
     }
   }
 
+  /**
+   * Records a dataset version as a run's input the way MLflow's log_input does (digest = the version's
+   * id, source = its download URL), so the run page lists it and lineage links the version to the run.
+   */
+  async logDatasetInput(runId: string, v: DatasetVersion, context: string, columns: string[]): Promise<void> {
+    const source = JSON.stringify({ url: `${this.url}/api/v1/datasets/${encodeURIComponent(v.dataset)}/versions/${v.version}/download` });
+    const schema = JSON.stringify({ mlflow_colspec: columns.map((name) => ({ name, type: name === "date" ? "string" : "double" })) });
+    await this.mlflow("POST", "/runs/log-inputs", {
+      run_id: runId,
+      datasets: [{ tags: [{ key: "mlflow.data.context", value: context }], dataset: { name: v.dataset, digest: v.id, source_type: "http", source, schema } }],
+    });
+  }
+
   /** Puts a file into a run's artifacts through the MLflow artifact proxy. */
   async logArtifact(run: { run_id: string; artifact_uri: string }, path: string, content: string): Promise<void> {
     const base = run.artifact_uri.replace(/^mlflow-artifacts:\/?/, "").replace(/^\/+/, "");
