@@ -148,9 +148,11 @@ describe("npm run demo", () => {
       await page.goto(`${baseUrl}/models`);
       await page.getByRole("link", { name: "spx-direction", exact: true }).first().click();
       await page.waitForURL(/\/models\/spx-direction$/);
-      const chip = page.locator('[data-testid="alias-chip"][data-alias="champion"]').first();
+      // The aliases card links the alias to its version (the versions table shows it unlinked, next to it).
+      const chip = page.locator('[data-testid="alias-chip"][data-alias="champion"] a');
       await chip.waitFor();
-      await chip.locator("a").click();
+      expect(await chip.textContent()).toContain(`v${champion.version}`);
+      await chip.click();
       await page.waitForURL(new RegExp(`/models/spx-direction/versions/${champion.version}$`));
       await page.locator('[data-testid="source-run"] a').click();
       await page.waitForURL(new RegExp(`/runs/${champion.run_id}$`));
