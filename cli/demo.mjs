@@ -40,28 +40,33 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const children = [];
 
-/** A child in its own process group, output to a log file; stopped by its pid at the end. */
-function startChild(name, command, args, logFile, env = {}) {
+/**
+ * A child whose output goes to a log file; stopped by its pid at the end. It shares the demo's process
+ * group, so Ctrl-C in the terminal reaches it too, unless it is `detached` (a server kept with --keep),
+ * which puts it in a group of its own, to be stopped with `kill -- -PID`.
+ */
+function startChild(name, command, args, logFile, { env = {}, detached = false } = {}) {
   mkdirSync(dirname(logFile), { recursive: true });
   const out = openSync(logFile, "a");
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, detached: true, stdio: ["ignore", out, out] });
-  children.push({ name, child });
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, detached, stdio: ["ignore", out, out] });
+  children.push({ name, child, detached });
   return child;
 }
 
-async function stopChild({ name, child }) {
+async function stopChild({ name, child, detached }) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once("exit", r));
-  try {
-    process.kill(-child.pid, "SIGTERM");
-  } catch {
-    return;
-  }
-  const timer = setTimeout(() => {
+  const signal = (sig) => {
     try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {}
-  }, 15_000);
+      if (detached) process.kill(-child.pid, sig);
+      else child.kill(sig);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!signal("SIGTERM")) return;
+  const timer = setTimeout(() => signal("SIGKILL"), 15_000);
   await exited;
   clearTimeout(timer);
   say(`stopped ${name} (pid ${child.pid})`);
@@ -87,7 +92,7 @@ async function ensureServer() {
   const persist = option("--persist-to");
   // A free inspector port, so the server starts next to another wrangler dev.
   const devArgs = ["--ip", u.hostname, "--port", u.port || "80", "--inspector-port", "0", ...(persist ? ["--persist-to", persist] : [])];
-  const child = startChild("the dev server", process.execPath, [join(root, "cli", "dev.mjs"), ...devArgs], log);
+  const child = startChild("the dev server", process.execPath, [join(root, "cli", "dev.mjs"), ...devArgs], log, { detached: KEEP });
   const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the dev server exited with ${child.exitCode}; see ${log}`);
@@ -222,7 +227,7 @@ async function main() {
   step(2, "Pipelines and an agent for their tasks");
   const trainId = await ensurePipeline(t, "spx-train", trainSpec());
   const predictId = await ensurePipeline(t, "spx-daily-predict", predictSpec());
-  const agent = startChild("the agent", process.execPath, [join(root, "cli", "tern.mjs"), "agent", "--queue", QUEUE, "--url", url, "--poll", "0.5"], join(root, ".wrangler", "demo-agent.log"), token ? { TERN_TOKEN: token } : {});
+  const agent = startChild("the agent", process.execPath, [join(root, "cli", "tern.mjs"), "agent", "--queue", QUEUE, "--url", url, "--poll", "0.5"], join(root, ".wrangler", "demo-agent.log"), { env: token ? { TERN_TOKEN: token } : {} });
   say(`tern agent for queue ${QUEUE} started (pid ${agent.pid}, log .wrangler/demo-agent.log)`);
 
   step(3, "Train: features, a TPE study with pruning, the best params trained and registered (pipeline spx-train)");
@@ -333,20 +338,32 @@ async function main() {
   if (failed.length) throw new Error(`${failed.length} pipeline run(s) failed: ${failed.join(", ")}`);
 }
 
-let exitCode = 0;
+/** Stops what the demo started (the server only without --keep) and exits. */
+async function finish(exitCode) {
+  const server = children.find((c) => c.name === "the dev server");
+  // The agent first: with the server gone it would keep retrying its claims.
+  for (const c of [...children].reverse()) {
+    if (c === server && KEEP) continue;
+    await stopChild(c);
+  }
+  if (server && KEEP) console.log(`\nThe dev server keeps running (pid ${server.child.pid}): open ${url} in a browser; stop it with: kill -- -${server.child.pid}`);
+  else if (!server) console.log(`\nOpen ${url} in a browser to look around.`);
+  console.log(`[demo] done in ${elapsed().trim()}`);
+  process.exit(exitCode);
+}
+
+// Stopped by a signal of its own (kill PID), the demo still stops the agent and the server it started.
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, () => {
+    console.error(`\n[demo] ${signal}: stopping`);
+    void finish(130);
+  });
+}
+
 try {
   await main();
+  await finish(0);
 } catch (err) {
   console.error(`\n[demo] ${err.message}`);
-  exitCode = 1;
+  await finish(1);
 }
-const server = children.find((c) => c.name === "the dev server");
-// The agent first: with the server gone it would keep retrying its claims.
-for (const c of [...children].reverse()) {
-  if (c === server && KEEP) continue;
-  await stopChild(c);
-}
-if (server && KEEP) console.log(`\nThe dev server keeps running (pid ${server.child.pid}): open ${url} in a browser; stop it with: kill -- -${server.child.pid}`);
-else if (!server) console.log(`\nOpen ${url} in a browser to look around.`);
-console.log(`[demo] done in ${elapsed().trim()}`);
-process.exit(exitCode);
