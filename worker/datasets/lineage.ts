@@ -117,8 +117,8 @@ export class LineageService {
     return links;
   }
 
-  /** Checks that the starting object exists, so a typo answers 404 rather than a lone node. */
-  private async checkStart(n: NodeRef): Promise<void> {
+  /** Checks that an object exists (a graph's start, a link to record): a typo answers 404 rather than a lone node. */
+  async checkExists(n: NodeRef): Promise<void> {
     if (n.kind === "dataset_version") {
       if ((await this.store.getVersionsById([n.key])).length === 0) throw notFound(`Dataset version ${n.key} does not exist`);
     } else if (n.kind === "run") {
@@ -142,7 +142,7 @@ export class LineageService {
       if (err instanceof LineageRefError) throw invalid(err.message);
       throw err;
     }
-    await this.checkStart(start);
+    await this.checkExists(start);
     const g = await walk(start, { depth: Math.min(Math.max(depth, 1), MAX_DEPTH), maxNodes: MAX_NODES, upstream: (n) => this.upstream(n), downstream: (n) => this.downstream(n) });
     return { root: nodeId(start), nodes: await this.describe(g.nodes), edges: g.edges, truncated: g.truncated };
   }

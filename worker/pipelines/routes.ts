@@ -9,6 +9,8 @@ import { jsonBody, jsonResponse, notFoundError, standardErrors } from "../http/s
 import { ATTEMPT_STATES, MAX_ATTEMPTS_KEPT } from "../lib/pipelines/attempts";
 import { RUN_STATES, TASK_STATES } from "../lib/pipelines/machine";
 import { TASK_ID } from "../lib/pipelines/spec";
+import { LineageRefError, parseNodeRef, type NodeRef } from "../lib/lineage";
+import { invalid } from "../http/errors";
 import { DEFAULT_LEASE_MS } from "./service";
 
 const security = [{ bearer: [] }];
@@ -375,6 +377,55 @@ pipelineRoutes.openapi(
   async (c) => {
     const { run_id, task_id } = c.req.valid("param");
     return c.json({ run_id, task_id, attempts: await c.var.services.pipelines.taskAttempts(run_id, task_id) }, 200);
+  },
+);
+
+/** A lineage object a task touched: "kind:key" as the lineage endpoint names it, and how. */
+const TaskLink = z
+  .object({
+    object: z.string().min(3).max(600).openapi({ description: "dataset_version:<id>, model_version:<name>/<version> or run:<run id>" }),
+    edge: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, "an edge name is 1-64 lowercase letters, digits or '_'").optional(),
+  })
+  .strict();
+const LINKABLE_KINDS = ["dataset_version", "model_version", "run"];
+
+pipelineRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/pipeline-runs/{run_id}/tasks/{task_id}/lineage",
+    tags: ["Pipelines"],
+    summary: "Record what a task read (inputs) and made (outputs) for the lineage graph, e.g. from an agent task",
+    security,
+    request: {
+      params: RunIdParam.extend({ task_id: z.string().regex(TASK_ID, "a task id").openapi({ param: { name: "task_id", in: "path" } }) }),
+      body: jsonBody(z.object({ inputs: z.array(TaskLink).max(100).default([]), outputs: z.array(TaskLink).max(100).default([]) }).strict()),
+    },
+    responses: { 200: jsonResponse(z.object({ run_id: z.string(), task_id: z.string(), recorded: z.number().int() }), "The links recorded"), ...standardErrors, ...notFoundError },
+  }),
+  async (c) => {
+    const { run_id, task_id } = c.req.valid("param");
+    const b = c.req.valid("json");
+    const links: { ref: NodeRef; edge: string; direction: "input" | "output" }[] = [];
+    for (const [direction, list] of [["input", b.inputs], ["output", b.outputs]] as const) {
+      for (const [i, l] of list.entries()) {
+        let ref: NodeRef;
+        try {
+          ref = parseNodeRef(l.object);
+        } catch (err) {
+          if (err instanceof LineageRefError) throw invalid(`${direction}s[${i}].object: ${err.message}`);
+          throw err;
+        }
+        if (!LINKABLE_KINDS.includes(ref.kind)) throw invalid(`${direction}s[${i}].object: a task links ${LINKABLE_KINDS.join(", ")}, not '${ref.kind}'`);
+        links.push({ ref, edge: l.edge ?? (direction === "input" ? "task_input" : "task_output"), direction });
+      }
+    }
+    for (const l of links) await c.var.services.lineage.checkExists(l.ref);
+    const recorded = await c.var.services.pipelines.recordTaskLineage(
+      run_id,
+      task_id,
+      links.map((l) => ({ nodeKind: l.ref.kind, nodeKey: l.ref.key, edge: l.edge, direction: l.direction })),
+    );
+    return c.json({ run_id, task_id, recorded }, 200);
   },
 );
 

@@ -474,6 +474,20 @@ export class PipelineService {
     };
   }
 
+  /**
+   * Records what a task read and made in the other pillars, for the lineage graph: an agent task says,
+   * e.g., which model version and dataset version a prediction read and which version it wrote. The
+   * objects are checked by the caller; repeating a link is a no-op.
+   */
+  async recordTaskLineage(runId: string, taskId: string, links: { nodeKind: string; nodeKey: string; edge: string; direction: "input" | "output" }[]): Promise<number> {
+    const r = await this.runOrThrow(runId);
+    const { spec } = await this.specOf(r.pipelineId, r.version);
+    if (!(taskId in spec.tasks)) throw notFound(`Pipeline run '${runId}' has no task '${taskId}'`);
+    const createdAt = this.now();
+    await this.store.addLinks(links.map((l) => ({ runId, taskId, ...l, createdAt })));
+    return links.length;
+  }
+
   /** Every recorded try of a task of a run, newest first. */
   async taskAttempts(runId: string, taskId: string): Promise<AttemptRecord[]> {
     const r = await this.runOrThrow(runId);
