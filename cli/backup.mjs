@@ -12,7 +12,7 @@
 // every file against the manifest before it writes anything, refuses a Tern that holds data, and can be
 // run again after an interruption: tables continue at the first row not yet written, Durable Objects
 // already restored are skipped, and objects are sent again (a verified, idempotent write). Bytes are
-// streamed both ways; no object is held in memory whole.
+// streamed both ways; no object is held in memory whole, and a large one goes back in R2 multipart parts.
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
@@ -32,6 +32,20 @@ const OBJECTS_AT_ONCE = 4;
 /** A chunk of rows posted at once: one D1 transaction on the server. */
 const CHUNK_BYTES = 900_000;
 const CHUNK_ROWS = 1000;
+/**
+ * Objects up to this size go in one request; larger ones in parts of this size (Cloudflare's Free and
+ * Pro plans take request bodies up to 100 MB). TERN_BACKUP_PART_SIZE (bytes, at least R2's 5 MiB) lets
+ * tests send small objects in parts.
+ */
+const DEFAULT_PART_SIZE = 64 * 1024 * 1024;
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+
+function partSize(env = process.env) {
+  if (!env.TERN_BACKUP_PART_SIZE) return DEFAULT_PART_SIZE;
+  const n = Number(env.TERN_BACKUP_PART_SIZE);
+  if (!Number.isSafeInteger(n) || n < MIN_PART_SIZE) throw new UsageError(`TERN_BACKUP_PART_SIZE must be a whole number of bytes, at least ${MIN_PART_SIZE}`);
+  return n;
+}
 
 class UsageError extends Error {}
 class IntegrityError extends Error {}
@@ -260,22 +274,34 @@ async function importTable(api, folder, manifest, name, done) {
   if (offset !== t.rows) throw new IntegrityError(`table ${name}: the file holds ${offset} rows, the manifest says ${t.rows}`);
 }
 
+/** Sends one request with a byte range of a file as its body, streamed. */
+async function putRange(api, path, query, file, start, length, headers) {
+  const body = length ? Readable.toWeb(createReadStream(file, { start, end: start + length - 1 })) : undefined;
+  const res = await api.send("PUT", path, { query, body, headers: { "Content-Type": "application/octet-stream", "Content-Length": String(length), ...headers } });
+  if (!res.ok) throw await TernApi.failure("PUT", `${path} (${query.key})`, res);
+  return res.json();
+}
+
+async function uploadInParts(api, exportId, entry, file, size, part) {
+  const { upload_id } = (await api.call("POST", "/admin/import/uploads", { json: { export_id: exportId, key: entry.key, http_metadata: entry.http_metadata ?? {}, custom_metadata: entry.custom_metadata ?? {} } })).json;
+  const parts = [];
+  for (let n = 1, start = 0; start < size; n++, start += part) {
+    const length = Math.min(part, size - start);
+    parts.push(await putRange(api, "/admin/import/uploads/part", { key: entry.key, export_id: exportId, upload_id, part_number: n }, file, start, length, {}));
+  }
+  await api.call("POST", "/admin/import/uploads/complete", { json: { export_id: exportId, key: entry.key, upload_id, sha256: entry.sha256, size, parts } });
+}
+
 async function uploadObject(api, folder, exportId, entry) {
   const path = blobPath(folder, entry.sha256);
   const { size } = await stat(path);
-  const res = await api.send("PUT", "/admin/import/object", {
-    query: { key: entry.key, export_id: exportId },
-    body: Readable.toWeb(createReadStream(path)),
-    headers: {
-      "Content-Type": "application/octet-stream",
-      "Content-Length": String(size),
-      "X-Tern-Sha256": entry.sha256,
-      "X-Tern-Http-Metadata": JSON.stringify(entry.http_metadata ?? {}),
-      "X-Tern-Custom-Metadata": JSON.stringify(entry.custom_metadata ?? {}),
-    },
+  const part = partSize();
+  if (size > part) return uploadInParts(api, exportId, entry, path, size, part);
+  await putRange(api, "/admin/import/object", { key: entry.key, export_id: exportId }, path, 0, size, {
+    "X-Tern-Sha256": entry.sha256,
+    "X-Tern-Http-Metadata": JSON.stringify(entry.http_metadata ?? {}),
+    "X-Tern-Custom-Metadata": JSON.stringify(entry.custom_metadata ?? {}),
   });
-  if (!res.ok) throw await TernApi.failure("PUT", `/admin/import/object (${entry.key})`, res);
-  await res.arrayBuffer();
 }
 
 export async function importTern(api, folder, say = () => {}) {

@@ -63,7 +63,8 @@ async function waitForRun(server: DevServer, runId: string): Promise<any> {
   }
 }
 
-const tern = (args: string[], server: DevServer) => runCli(args, work, { TERN_URL: server.url, TERN_TOKEN: "", XDG_CONFIG_HOME: join(work, "config"), XDG_CACHE_HOME: join(work, "cache") });
+const tern = (args: string[], server: DevServer) =>
+  runCli(args, work, { TERN_URL: server.url, TERN_TOKEN: "", XDG_CONFIG_HOME: join(work, "config"), XDG_CACHE_HOME: join(work, "cache"), TERN_BACKUP_PART_SIZE: String(5 * 1024 * 1024) });
 
 const SPACE = { x: { type: "float", low: -3, high: 3 }, depth: { type: "int", low: 1, high: 6 }, opt: { type: "categorical", choices: ["sgd", "adam"] } };
 const N_TRIALS = 14;
@@ -82,7 +83,8 @@ async function populate(): Promise<void> {
   await api(source, "PATCH", `/runs/${ids.run}`, { status: "FINISHED" });
   await api(source, "POST", "/runs", { experiment_name: "backup-e2e", name: "lasso", params: { alpha: 0.1 } });
   ids.artifactKey = `mlflow-artifacts/${ids.experiment}/${ids.run}/artifacts/model/weights.bin`;
-  const weights = new Uint8Array(300_000).map((_, i) => (i * 7919) % 251);
+  // Over one import part (TERN_BACKUP_PART_SIZE below), so it goes back in R2 multipart parts.
+  const weights = new Uint8Array(6_000_000).map((_, i) => (i * 7919) % 251);
   const put = await fetch(`${source.url}/api/2.0/mlflow-artifacts/artifacts/${ids.experiment}/${ids.run}/artifacts/model/weights.bin`, { method: "PUT", body: weights, headers: { "Content-Type": "application/octet-stream" } });
   expect(put.status).toBe(200);
   // Registry: a model, a version of the run's model, an alias.

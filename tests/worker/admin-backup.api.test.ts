@@ -88,6 +88,23 @@ const SPACE = { x: { type: "float", low: -5, high: 5 }, n: { type: "int", low: 1
 /** Doubles that a text round trip must keep to the last bit. */
 const VALUES = [0.1, 1 / 3, Math.PI * 1e-7, 2 ** -40, 123456789.12345679, Number.MAX_VALUE, -Number.MAX_VALUE, 5e-324, 1e21, -0.30000000000000004];
 
+const PART = 5 * 1024 * 1024;
+const BIG = new Uint8Array(PART + 1234).map((_, i) => (i * 31) % 256);
+
+/** Writes an object in R2 multipart parts through the import routes, completing with `sha`. */
+async function importInParts(exportId: string, o: Exported["objects"][number], sha: string) {
+  const started = await ok("POST", "/admin/import/uploads", { export_id: exportId, key: o.info.key, http_metadata: o.info.http_metadata, custom_metadata: o.info.custom_metadata });
+  const parts = [];
+  for (let n = 1, start = 0; start < o.bytes.byteLength; n++, start += PART) {
+    const slice = o.bytes.slice(start, start + PART);
+    const q = `key=${encodeURIComponent(o.info.key)}&export_id=${exportId}&upload_id=${encodeURIComponent(started.upload_id)}&part_number=${n}`;
+    const res = await call("PUT", `/api/v1/admin/import/uploads/part?${q}`, { token: ADMIN_TOKEN, raw: slice, headers: { "Content-Type": "application/octet-stream", "Content-Length": String(slice.byteLength) } });
+    expect(res.status, res.text).toBe(200);
+    parts.push(res.json);
+  }
+  return api("POST", "/admin/import/uploads/complete", { export_id: exportId, key: o.info.key, upload_id: started.upload_id, sha256: sha, size: o.bytes.byteLength, parts });
+}
+
 let exported: Exported;
 let runId: string;
 let studyId: string;
@@ -102,6 +119,9 @@ describe("backups through the admin API", () => {
     await ok("PATCH", `/runs/${runId}`, { status: "FINISHED" });
     const art = await call("PUT", `/api/2.0/mlflow-artifacts/artifacts/1/${runId}/artifacts/notes.txt`, { token: ADMIN_TOKEN, raw: "the model is fine\n", headers: { "Content-Type": "text/plain" } });
     expect(art.status, art.text).toBe(200);
+    // Larger than one part: imported in parts below.
+    const big = await call("PUT", `/api/2.0/mlflow-artifacts/artifacts/1/${runId}/artifacts/model.bin`, { token: ADMIN_TOKEN, raw: BIG, headers: { "Content-Type": "application/octet-stream" } });
+    expect(big.status, big.text).toBe(200);
     const blob = new TextEncoder().encode("a,b\n1,2\n");
     blobSha = await sha256(blob);
     const put = await call("PUT", `/api/v1/blobs/${blobSha}`, { token: ADMIN_TOKEN, raw: blob, headers: { "Content-Type": "application/octet-stream", "Content-Length": String(blob.byteLength) } });
@@ -150,7 +170,7 @@ describe("backups through the admin API", () => {
     expect(Object.keys(exported.studies)).toEqual([studyId]);
     expect(exported.studies[studyId].tables.trials.rows).toHaveLength(5);
     expect(exported.runs[pipelineRunId].tables.run.rows).toHaveLength(1);
-    expect(exported.objects.map((o) => o.info.key).sort()).toEqual([`mlflow-artifacts/1/${runId}/artifacts/notes.txt`, `blobs/sha256/${blobSha.slice(0, 2)}/${blobSha.slice(2)}`].sort());
+    expect(exported.objects.map((o) => o.info.key).sort()).toEqual([`mlflow-artifacts/1/${runId}/artifacts/model.bin`, `mlflow-artifacts/1/${runId}/artifacts/notes.txt`, `blobs/sha256/${blobSha.slice(0, 2)}/${blobSha.slice(2)}`].sort());
     expect(exported.objects.find((o) => o.info.key.startsWith("blobs/"))!.sha256).toBe(blobSha);
     // Writes are back.
     expect((await api("POST", `/runs/${runId}/log`, { step: 99, metrics: { late: 1 } })).status).toBe(200);
@@ -224,8 +244,16 @@ describe("backups through the admin API", () => {
     expect(await ok("POST", `/admin/import/studies/${studyId}`, { export_id: exportId, dump: exported.studies[studyId] })).toEqual({ status: "present" });
     expect(await ok("POST", `/admin/import/pipeline-runs/${pipelineRunId}`, { export_id: exportId, dump: exported.runs[pipelineRunId] })).toEqual({ status: "restored" });
 
-    // Objects: bytes that do not hash to the declared sha256 are not stored.
+    // Objects: bytes that do not hash to the declared sha256 are not stored, whole or in parts.
     for (const o of exported.objects) {
+      if (o.bytes.byteLength > PART) {
+        const wrong = await importInParts(exportId, o, "0".repeat(64));
+        expect(wrong.status).toBe(400);
+        expect(wrong.json.error.message).toContain("nothing was kept");
+        expect(await env.BLOBS.head(o.info.key)).toBeNull();
+        expect((await importInParts(exportId, o, o.sha256)).status).toBe(200);
+        continue;
+      }
       const path = `/api/v1/admin/import/object?key=${encodeURIComponent(o.info.key)}&export_id=${exportId}`;
       const headers = { "Content-Type": "application/octet-stream", "Content-Length": String(o.bytes.byteLength), "X-Tern-Http-Metadata": JSON.stringify(o.info.http_metadata), "X-Tern-Custom-Metadata": JSON.stringify(o.info.custom_metadata) };
       const wrong = await call("PUT", path, { token: ADMIN_TOKEN, raw: o.bytes, headers: { ...headers, "X-Tern-Sha256": "0".repeat(64) } });

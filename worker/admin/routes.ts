@@ -22,6 +22,8 @@ const security = [{ bearer: [] }];
 const Cell = z.union([z.string(), z.number(), z.null()]);
 const Row = z.record(z.string(), Cell);
 const ExportId = z.string().uuid();
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "a sha256 is 64 lowercase hex digits");
+const StringMap = z.record(z.string(), z.string());
 const TableName = z.object({ table: z.string().min(1).max(64).openapi({ param: { name: "table", in: "path" } }) });
 const StudyId = z.object({ study_id: z.string().regex(/^[0-9a-f]{32}$/, "a study id is 32 hex digits").openapi({ param: { name: "study_id", in: "path" } }) });
 const RunId = z.object({ run_id: z.string().min(1).max(64).openapi({ param: { name: "run_id", in: "path" } }) });
@@ -59,6 +61,8 @@ adminRoutes.use("/admin/import/tables/*", limitBody(ROWS_BODY_LIMIT));
 adminRoutes.use("/admin/import/studies/*", limitBody(DUMP_BODY_LIMIT));
 adminRoutes.use("/admin/import/pipeline-runs/*", limitBody(DUMP_BODY_LIMIT));
 adminRoutes.use("/admin/import/begin", limitBody());
+adminRoutes.use("/admin/import/uploads", limitBody());
+adminRoutes.use("/admin/import/uploads/complete", limitBody());
 adminRoutes.use("/admin/import/finish", limitBody());
 
 adminRoutes.openapi(
@@ -314,7 +318,7 @@ adminRoutes.openapi(
   async (c) => {
     const { key, export_id } = c.req.valid("query");
     const sha256 = c.req.header("x-tern-sha256") ?? "";
-    if (!/^[0-9a-f]{64}$/.test(sha256)) throw invalid("X-Tern-Sha256: the object's sha256, 64 lowercase hex digits");
+    if (!Sha256.safeParse(sha256).success) throw invalid("X-Tern-Sha256: the object's sha256, 64 lowercase hex digits");
     const length = contentLength(c);
     if (length === null) throw invalid("Content-Length is required");
     const http = metadataHeader(c.req.header("x-tern-http-metadata"), "X-Tern-Http-Metadata");
@@ -322,6 +326,74 @@ adminRoutes.openapi(
     for (const f of HTTP_METADATA_FIELDS) if (http[f] !== undefined) httpMetadata[f] = http[f];
     const custom = metadataHeader(c.req.header("x-tern-custom-metadata"), "X-Tern-Custom-Metadata");
     return c.json(await c.var.services.admin.importObject(export_id, key, c.req.raw.body, length, sha256, httpMetadata, custom), 200);
+  },
+);
+
+adminRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/admin/import/uploads",
+    tags: ["Admin"],
+    summary: "Start writing one large R2 object in parts (for objects over one request body's limit)",
+    security,
+    request: { body: jsonBody(z.object({ export_id: ExportId, key: Key.shape.key, http_metadata: StringMap.default({}), custom_metadata: StringMap.default({}) }).strict()) },
+    responses: { 200: jsonResponse(z.object({ upload_id: z.string() }), "The upload"), 409: jsonResponse(z.object({}), "No such import in progress"), ...standardErrors },
+  }),
+  async (c) => {
+    const b = c.req.valid("json");
+    const httpMetadata: R2HTTPMetadata = {};
+    for (const f of HTTP_METADATA_FIELDS) if (b.http_metadata[f] !== undefined) httpMetadata[f] = b.http_metadata[f];
+    return c.json(await c.var.services.admin.startObjectUpload(b.export_id, b.key, httpMetadata, b.custom_metadata), 200);
+  },
+);
+
+adminRoutes.openapi(
+  createRoute({
+    method: "put",
+    path: "/admin/import/uploads/part",
+    tags: ["Admin"],
+    summary: "Send one part of a large object (Content-Length required; parts but the last at least 5 MiB and all equal)",
+    security,
+    request: {
+      query: Key.extend({ export_id: ExportId, upload_id: z.string().min(1).max(1024), part_number: z.coerce.number().int().min(1).max(10_000) }),
+      body: { required: true, content: { "application/octet-stream": { schema: z.string().openapi({ type: "string", format: "binary" }) } } },
+    },
+    responses: { 200: jsonResponse(z.object({ part_number: z.number(), etag: z.string() }), "The stored part"), 409: jsonResponse(z.object({}), "No such import in progress"), ...standardErrors },
+  }),
+  async (c) => {
+    const { key, export_id, upload_id, part_number } = c.req.valid("query");
+    const length = contentLength(c);
+    if (length === null) throw invalid("Content-Length is required");
+    return c.json(await c.var.services.admin.putObjectPart(export_id, key, upload_id, part_number, c.req.raw.body, length), 200);
+  },
+);
+
+adminRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/admin/import/uploads/complete",
+    tags: ["Admin"],
+    summary: "Complete a large object from its parts; it is read back and kept only if it hashes to sha256",
+    security,
+    request: {
+      body: jsonBody(
+        z
+          .object({
+            export_id: ExportId,
+            key: Key.shape.key,
+            upload_id: z.string().min(1).max(1024),
+            sha256: Sha256,
+            size: z.number().int().min(0),
+            parts: z.array(z.object({ part_number: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(200) })).min(1).max(10_000),
+          })
+          .strict(),
+      ),
+    },
+    responses: { 200: jsonResponse(z.object({ key: z.string(), size: z.number() }), "Stored"), 409: jsonResponse(z.object({}), "No such import in progress"), ...standardErrors },
+  }),
+  async (c) => {
+    const b = c.req.valid("json");
+    return c.json(await c.var.services.admin.completeObjectUpload(b.export_id, b.key, b.upload_id, b.parts, b.sha256, b.size), 200);
   },
 );
 

@@ -273,6 +273,48 @@ export class AdminService {
     return { key, size: d.size };
   }
 
+  /**
+   * Objects too large for one request body go in parts (R2 multipart): start, send parts, complete.
+   * Completing reads the whole object back and hashes it; bytes that do not hash to `sha256` are deleted.
+   */
+  async startObjectUpload(exportId: string, key: string, httpMetadata: R2HTTPMetadata, customMetadata: Record<string, string>): Promise<{ upload_id: string }> {
+    await this.importing(exportId);
+    return { upload_id: (await this.store.createUpload(key, httpMetadata, customMetadata)).uploadId };
+  }
+
+  async putObjectPart(exportId: string, key: string, uploadId: string, partNumber: number, body: ReadableStream<Uint8Array> | null, length: number): Promise<{ part_number: number; etag: string }> {
+    await this.importing(exportId);
+    const fixed = new FixedLengthStream(length);
+    const piped = (body ?? new Blob([]).stream()).pipeTo(fixed.writable);
+    piped.catch(() => undefined);
+    try {
+      const part = await this.store.upload(key, uploadId).uploadPart(partNumber, fixed.readable);
+      await piped;
+      return { part_number: part.partNumber, etag: part.etag };
+    } catch (err) {
+      if (/upload|NoSuchUpload|10024|length/i.test(String((err as Error)?.message ?? err))) throw invalid(`Part ${partNumber} of '${key}' was refused: ${(err as Error).message}`);
+      throw err;
+    }
+  }
+
+  async completeObjectUpload(exportId: string, key: string, uploadId: string, parts: { part_number: number; etag: string }[], sha256: string, size: number): Promise<{ key: string; size: number }> {
+    await this.importing(exportId);
+    try {
+      await this.store.upload(key, uploadId).complete(parts.map((p) => ({ partNumber: p.part_number, etag: p.etag })));
+    } catch (err) {
+      throw invalid(`The upload of '${key}' could not be completed: ${(err as Error)?.message ?? err}`);
+    }
+    const stored = await this.store.getObject(key);
+    const { stream, digests } = hashing(stored?.body ?? new Blob([]).stream());
+    await stream.pipeTo(new WritableStream());
+    const d = await digests;
+    if (d.sha256 !== sha256 || d.size !== size) {
+      await this.store.deleteObject(key);
+      throw invalid(`The parts of '${key}' hash to ${d.sha256} (${d.size} bytes), not ${sha256} (${size} bytes); nothing was kept`);
+    }
+    return { key, size };
+  }
+
   /** Checks every table holds the export's row count, then leaves maintenance mode. */
   async finishImport(exportId: string, expected: Record<string, number>): Promise<{ tables: Record<string, number> }> {
     await this.importing(exportId);

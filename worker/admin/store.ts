@@ -158,6 +158,14 @@ export class AdminStore {
     await this.bucket.delete(key);
   }
 
+  createUpload(key: string, httpMetadata: R2HTTPMetadata, customMetadata: Record<string, string>): Promise<R2MultipartUpload> {
+    return this.bucket.createMultipartUpload(key, { httpMetadata, customMetadata });
+  }
+
+  upload(key: string, uploadId: string): R2MultipartUpload {
+    return this.bucket.resumeMultipartUpload(key, uploadId);
+  }
+
   /** Writes the bytes under `key`, R2 refusing them unless they hash to `sha256`. */
   putObject(key: string, body: ReadableStream<Uint8Array>, sha256: string, httpMetadata: R2HTTPMetadata, customMetadata: Record<string, string>): Promise<R2Object | null> {
     return this.bucket.put(key, body, { sha256, httpMetadata, customMetadata });
