@@ -7,7 +7,7 @@ import { requireScope } from "../http/auth";
 import { limitBody } from "../http/body";
 import { invalid } from "../http/errors";
 import { createRouter } from "../http/router";
-import { jsonBody, jsonResponse, notFoundError, standardErrors } from "../http/schemas";
+import { ErrorSchema, jsonBody, jsonResponse, notFoundError, standardErrors } from "../http/schemas";
 import { contentLength } from "../datasets/routes";
 
 /** Import routes read their own bodies: raw object bytes, and dumps larger than the JSON default. */
@@ -99,7 +99,7 @@ adminRoutes.openapi(
     security,
     responses: {
       200: jsonResponse(z.object({ export_id: z.string(), started_at: z.number(), ...Catalog }), "The export and the catalog"),
-      409: jsonResponse(z.object({}), "Another export or import holds the maintenance mode"),
+      409: jsonResponse(ErrorSchema, "Another export or import holds the maintenance mode"),
       ...standardErrors,
     },
   }),
@@ -114,7 +114,7 @@ adminRoutes.openapi(
     summary: "End an export: the instance takes writes again",
     security,
     request: { body: jsonBody(z.object({ export_id: ExportId }).strict()) },
-    responses: { 200: jsonResponse(z.object({ ended: Maintenance }), "The mode that was ended"), 409: jsonResponse(z.object({}), "The mode belongs to another export or import"), ...standardErrors },
+    responses: { 200: jsonResponse(z.object({ ended: Maintenance }), "The mode that was ended"), 409: jsonResponse(ErrorSchema, "The mode belongs to another export or import"), ...standardErrors },
   }),
   async (c) => c.json({ ended: await c.var.services.admin.endMaintenance(c.req.valid("json").export_id) }, 200),
 );
@@ -225,7 +225,7 @@ adminRoutes.openapi(
     },
     responses: {
       200: jsonResponse(z.object({ resumed: z.boolean(), progress: z.record(z.string(), z.number()) }), "Rows already imported per table (resumed imports)"),
-      409: jsonResponse(z.object({}), "The instance holds data, or another export or import is in progress"),
+      409: jsonResponse(ErrorSchema, "The instance holds data, or another export or import is in progress"),
       ...standardErrors,
     },
   }),
@@ -245,7 +245,7 @@ adminRoutes.openapi(
     },
     responses: {
       200: jsonResponse(z.object({ table: z.string(), rows_done: z.number() }), "The table's rows imported so far"),
-      409: jsonResponse(z.object({}), "No such import in progress, or the chunk does not start where the table stands"),
+      409: jsonResponse(ErrorSchema, "No such import in progress, or the chunk does not start where the table stands"),
       ...notFoundError,
       ...standardErrors,
     },
@@ -264,7 +264,7 @@ adminRoutes.openapi(
     summary: "Restore a study's Durable Object from its dump",
     security,
     request: { params: StudyId, body: jsonBody(z.object({ export_id: ExportId, dump: Dump }).strict()) },
-    responses: { 200: jsonResponse(RestoreStatus, "Restored"), 409: jsonResponse(z.object({}), "No such import in progress"), ...standardErrors },
+    responses: { 200: jsonResponse(RestoreStatus, "Restored"), 409: jsonResponse(ErrorSchema, "No such import in progress"), ...standardErrors },
   }),
   async (c) => {
     const { export_id, dump } = c.req.valid("json");
@@ -280,7 +280,7 @@ adminRoutes.openapi(
     summary: "Restore a pipeline run's Durable Object from its dump",
     security,
     request: { params: RunId, body: jsonBody(z.object({ export_id: ExportId, dump: Dump }).strict()) },
-    responses: { 200: jsonResponse(RestoreStatus, "Restored"), 409: jsonResponse(z.object({}), "No such import in progress"), ...standardErrors },
+    responses: { 200: jsonResponse(RestoreStatus, "Restored"), 409: jsonResponse(ErrorSchema, "No such import in progress"), ...standardErrors },
   }),
   async (c) => {
     const { export_id, dump } = c.req.valid("json");
@@ -313,7 +313,7 @@ adminRoutes.openapi(
       query: Key.extend({ export_id: ExportId }),
       body: { required: true, content: { "application/octet-stream": { schema: z.string().openapi({ type: "string", format: "binary" }) } } },
     },
-    responses: { 200: jsonResponse(z.object({ key: z.string(), size: z.number() }), "Stored"), 409: jsonResponse(z.object({}), "No such import in progress"), ...standardErrors },
+    responses: { 200: jsonResponse(z.object({ key: z.string(), size: z.number() }), "Stored"), 409: jsonResponse(ErrorSchema, "No such import in progress"), ...standardErrors },
   }),
   async (c) => {
     const { key, export_id } = c.req.valid("query");
@@ -337,7 +337,7 @@ adminRoutes.openapi(
     summary: "Start writing one large R2 object in parts (for objects over one request body's limit)",
     security,
     request: { body: jsonBody(z.object({ export_id: ExportId, key: Key.shape.key, http_metadata: StringMap.default({}), custom_metadata: StringMap.default({}) }).strict()) },
-    responses: { 200: jsonResponse(z.object({ upload_id: z.string() }), "The upload"), 409: jsonResponse(z.object({}), "No such import in progress"), ...standardErrors },
+    responses: { 200: jsonResponse(z.object({ upload_id: z.string() }), "The upload"), 409: jsonResponse(ErrorSchema, "No such import in progress"), ...standardErrors },
   }),
   async (c) => {
     const b = c.req.valid("json");
@@ -358,7 +358,7 @@ adminRoutes.openapi(
       query: Key.extend({ export_id: ExportId, upload_id: z.string().min(1).max(1024), part_number: z.coerce.number().int().min(1).max(10_000) }),
       body: { required: true, content: { "application/octet-stream": { schema: z.string().openapi({ type: "string", format: "binary" }) } } },
     },
-    responses: { 200: jsonResponse(z.object({ part_number: z.number(), etag: z.string() }), "The stored part"), 409: jsonResponse(z.object({}), "No such import in progress"), ...standardErrors },
+    responses: { 200: jsonResponse(z.object({ part_number: z.number(), etag: z.string() }), "The stored part"), 409: jsonResponse(ErrorSchema, "No such import in progress"), ...standardErrors },
   }),
   async (c) => {
     const { key, export_id, upload_id, part_number } = c.req.valid("query");
@@ -389,7 +389,7 @@ adminRoutes.openapi(
           .strict(),
       ),
     },
-    responses: { 200: jsonResponse(z.object({ key: z.string(), size: z.number() }), "Stored"), 409: jsonResponse(z.object({}), "No such import in progress"), ...standardErrors },
+    responses: { 200: jsonResponse(z.object({ key: z.string(), size: z.number() }), "Stored"), 409: jsonResponse(ErrorSchema, "No such import in progress"), ...standardErrors },
   }),
   async (c) => {
     const b = c.req.valid("json");
@@ -407,7 +407,7 @@ adminRoutes.openapi(
     request: { body: jsonBody(z.object({ export_id: ExportId, tables: z.record(z.string(), z.number().int().min(0)) }).strict()) },
     responses: {
       200: jsonResponse(z.object({ tables: z.record(z.string(), z.number()) }), "Row counts per table"),
-      409: jsonResponse(z.object({}), "Rows are missing (resume the import), or no such import is in progress"),
+      409: jsonResponse(ErrorSchema, "Rows are missing (resume the import), or no such import is in progress"),
       ...standardErrors,
     },
   }),
