@@ -2,6 +2,7 @@
 // The `tern` command. This file only registers subcommands; each one lives in its own module in cli/.
 import { Command } from "commander";
 import { registerAgent } from "./agent.mjs";
+import { registerBackup } from "./backup.mjs";
 import { registerData } from "./data.mjs";
 import { registerDrift } from "./drift.mjs";
 import { registerLogin } from "./login.mjs";
@@ -14,5 +15,6 @@ registerData(program);
 registerAgent(program);
 registerDrift(program);
 registerRun(program);
+registerBackup(program);
 
 await program.parseAsync(process.argv);

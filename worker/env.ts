@@ -8,6 +8,8 @@ import type { Principal } from "./auth/service";
 export interface Secrets {
   /** Bootstrap admin token for token mode (`wrangler secret put TERN_ADMIN_TOKEN`). */
   TERN_ADMIN_TOKEN?: string;
+  /** How long beginning an export or import waits for every Worker to see the read-only mode (ms). */
+  TERN_MAINTENANCE_GRACE_MS?: string;
 }
 
 export type WorkerBindings = Bindings & Secrets;

@@ -33,6 +33,8 @@ import { sweepAbandonedUploads } from "./datasets/jobs";
 import { recordTick } from "./system/jobs";
 import { dispatchScheduled, type JobRegistry } from "./system/scheduler";
 import { VERSION } from "./system/service";
+import { ADMIN_OWN_BODY_PATHS, adminRoutes } from "./admin/routes";
+import { maintenanceGate } from "./http/maintenance";
 
 export { RateLimiterObject } from "./auth/rate-limiter-object";
 export { StudyObject } from "./tuning/study-object";
@@ -53,7 +55,7 @@ const READ_ONLY_POSTS = [
   ...DATASETS_READ_ONLY_POSTS,
 ];
 /** Routes that stream raw bodies or take large JSON guard their bodies themselves. */
-const OWN_BODY_PATHS = [...DATASETS_OWN_BODY_PATHS];
+const OWN_BODY_PATHS = [...DATASETS_OWN_BODY_PATHS, ...ADMIN_OWN_BODY_PATHS];
 
 export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -74,6 +76,7 @@ app.use(
 );
 app.use("*", async (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : authenticate()(c, next)));
 app.use("*", async (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : authorize(READ_ONLY_POSTS)(c, next)));
+app.use("*", maintenanceGate(READ_ONLY_POSTS));
 app.use(`${API_V1}/*`, except((c) => OWN_BODY_PATHS.some((r) => r.test(c.req.path)), limitBody(), requireJsonBody()));
 
 app.route(API_V1, systemRoutes);
@@ -86,6 +89,7 @@ app.route(API_V1, pipelineRoutes);
 app.route(API_V1, datasetRoutes);
 app.route(API_V1, projectRoutes);
 app.route(DVC_PREFIX, dvcRoutes);
+app.route(API_V1, adminRoutes);
 
 // MLflow REST API 2.0 (the web UI's copy lives under /ajax-api).
 for (const prefix of ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"]) {
@@ -137,6 +141,8 @@ export const jobs: JobRegistry = {
 export default {
   fetch: app.fetch,
   async scheduled(controller, env, ctx) {
+    // Scheduled jobs write; they wait while an export or import holds the instance read-only.
+    if (await buildServices(env).admin.maintenance()) return;
     await dispatchScheduled(jobs, controller, env, ctx);
   },
 } satisfies ExportedHandler<WorkerBindings>;

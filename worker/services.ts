@@ -37,6 +37,8 @@ import { builtinPorts, datasetVersionFeed } from "./pipelines/builtin-ports";
 import type { BuiltinPorts } from "./pipelines/builtins";
 import { pipelineRunLineage } from "./pipelines/lineage";
 import { ProjectRunService } from "./projects/service";
+import { AdminService } from "./admin/service";
+import { AdminStore } from "./admin/store";
 
 export interface Services {
   tokens: TokenService;
@@ -57,6 +59,13 @@ export interface Services {
   pipelineTasks: BuiltinPorts;
   /** Project runs on agents and their reproductions. */
   projectRuns: ProjectRunService;
+  /** Backups (export/import) and the maintenance mode they run in. */
+  admin: AdminService;
+}
+
+function graceMs(value: string | undefined): number | undefined {
+  const n = Number(value);
+  return value !== undefined && value !== "" && Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
 export function buildServices(env: WorkerBindings): Services {
@@ -106,5 +115,6 @@ export function buildServices(env: WorkerBindings): Services {
     lineage: new LineageService(datasetStore, datasets, lineageProviders),
     pipelineTasks: builtinPorts({ datasets, datasetStore, monitoring, registry, tuning }),
     projectRuns: new ProjectRunService(tracking, pipelines, new ArtifactService(new ArtifactStore(env.BLOBS))),
+    admin: new AdminService(new AdminStore(db, env.BLOBS), env.STUDIES, env.PIPELINE_RUNS, graceMs(env.TERN_MAINTENANCE_GRACE_MS)),
   };
 }

@@ -34,34 +34,44 @@ async function freePort() {
   });
 }
 
-/** { url, stop } of the server to measure. */
-export async function benchServer(url = process.env.TERN_URL ?? "http://127.0.0.1:8787") {
-  if (await up(url)) return { url, stop() {} };
-  console.log("no Tern answers at", url, "- starting a dev server with fresh state");
+/** A dev server (`npm run dev`'s script) on a free port, on `state` or fresh state: { url, stop, state }. */
+export async function startDevServer(state = mkdtempSync(join(tmpdir(), "tern-bench-"))) {
   const port = await freePort();
-  const state = mkdtempSync(join(tmpdir(), "tern-bench-"));
   const child = spawn(process.execPath, [join(root, "cli", "dev.mjs"), "--port", String(port), "--persist-to", state], {
     cwd: root,
     env: { ...process.env, TERN_DEV_CRON: "off" },
     detached: true,
     stdio: "ignore",
   });
-  const stop = () => {
-    if (child.exitCode == null) process.kill(-child.pid, "SIGTERM");
-    rmSync(state, { recursive: true, force: true });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  /** Stops the server; `keepState` leaves its files for the caller to read (and remove). */
+  const stop = async ({ keepState = false } = {}) => {
+    if (child.exitCode == null && child.signalCode == null) {
+      process.kill(-child.pid, "SIGTERM");
+      await exited;
+    }
+    if (!keepState) rmSync(state, { recursive: true, force: true });
   };
   const started = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + START_WITHIN_MS;
   while (!(await up(started))) {
     if (child.exitCode != null) {
-      stop();
+      await stop();
       throw new Error(`the dev server exited (code ${child.exitCode}); run \`npm run dev\` to see why`);
     }
     if (Date.now() > deadline) {
-      stop();
+      await stop();
       throw new Error(`the dev server did not start within ${START_WITHIN_MS / 1000} s`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+  return { url: started, stop, state };
+}
+
+/** { url, stop } of the server to measure. */
+export async function benchServer(url = process.env.TERN_URL ?? "http://127.0.0.1:8787") {
+  if (await up(url)) return { url, stop() {} };
+  console.log("no Tern answers at", url, "- starting a dev server with fresh state");
+  const { url: started, stop } = await startDevServer();
   return { url: started, stop };
 }

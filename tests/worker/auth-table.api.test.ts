@@ -36,7 +36,7 @@ const routes = [...new Map(app.routes.filter((r) => r.method !== "ALL").map((r) 
 
 describe("the auth table", () => {
   it("knows the routes of every pillar", () => {
-    const prefixes = ["/api/v1/runs", "/api/v1/studies", "/api/v1/pipelines", "/api/v1/datasets", "/api/v1/monitors", "/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/", "/api/3.0/mlflow/traces", "/v1/traces", "/dvc/", "/metrics", "/api/2.0/mlflow-artifacts/", "/api/v1/agents"];
+    const prefixes = ["/api/v1/runs", "/api/v1/studies", "/api/v1/pipelines", "/api/v1/datasets", "/api/v1/monitors", "/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/", "/api/3.0/mlflow/traces", "/v1/traces", "/dvc/", "/metrics", "/api/2.0/mlflow-artifacts/", "/api/v1/agents", "/api/v1/admin/export/", "/api/v1/admin/import/"];
     for (const p of prefixes) expect(routes.some((r) => r.path.startsWith(p)), p).toBe(true);
     expect(routes.length).toBeGreaterThan(150);
   });
@@ -61,7 +61,7 @@ describe("the auth table", () => {
       const path = concrete(r.path);
       const reads = r.method === "GET" || r.method === "HEAD" || (r.method === "POST" && READ_ONLY_POSTS.has(r.path));
       const res = await call(r.method, path, { token: secret, ...(r.method === "POST" || r.method === "PUT" || r.method === "PATCH" ? { body: {} } : {}) });
-      const admin = r.path.startsWith("/api/v1/tokens");
+      const admin = r.path.startsWith("/api/v1/tokens") || r.path.startsWith("/api/v1/admin/");
       if (admin || !reads) {
         if (res.status !== 403) failures.push(`${r.method} ${r.path} → ${res.status}, not 403`);
       } else if (res.status === 401 || res.status === 403 || res.status >= 500) {

@@ -14,6 +14,7 @@ import { initialRunState, step, type MachineAction, type MachineEvent, type RunS
 import type { PipelineSpec } from "../lib/pipelines/spec";
 import { render, TemplateError, type TemplateContext } from "../lib/pipelines/template";
 import { TernDurableObject } from "../system/durable-object";
+import { DumpError, dumpTables, holdsRows, restoreTables, type DurableObjectDump } from "../system/do-dump";
 import { executeBuiltin, isBuiltin } from "./builtins";
 import { executeHttp, executeSync, type AttemptOutcome } from "./executors";
 import { PipelineStore, type TaskInstanceRow } from "./store";
@@ -91,12 +92,18 @@ export interface PipelineRunApi {
   appendLog(taskId: string, tryNumber: number, text: string): Promise<boolean>;
   readLog(taskId: string, tryNumber: number): Promise<string | null>;
   attempts(taskId: string): Promise<AttemptRecord[] | null>;
+  exportDump(): Promise<DurableObjectDump | null>;
+  importDump(dump: DurableObjectDump): Promise<{ ok: true } | { ok: false; code: "RESOURCE_ALREADY_EXISTS" | "INVALID_PARAMETER_VALUE"; message: string }>;
 }
 
 /** Logs kept per attempt; beyond this the rest of the attempt's output is dropped with a note. */
 export const MAX_LOG_BYTES = 5 * 1024 * 1024;
 /** While an attempt runs, its log object in R2 is rewritten at most this often. */
 const LOG_FLUSH_INTERVAL_MS = 2000;
+
+/** The tables a backup carries: all of the run's storage. */
+const DUMP_TABLES = ["run", "attempts", "logs"] as const;
+const FINISHED_RUN_STATES: readonly string[] = ["success", "failed"];
 
 export const logKey = (runId: string, taskId: string, tryNumber: number) => `runs/${runId}/${taskId}/${tryNumber}.log`;
 
@@ -242,6 +249,42 @@ export class PipelineRunObject extends TernDurableObject implements PipelineRunA
   override async alarm(): Promise<void> {
     if (!this.load()) return;
     await this.apply({ type: "tick" });
+  }
+
+  // ---- backups ------------------------------------------------------------------------------
+
+  /** Everything this run stores, read in one pass once the events received so far are applied; null when never initialised. */
+  async exportDump(): Promise<DurableObjectDump | null> {
+    await this.chain;
+    if (!this.load()) return null;
+    return dumpTables(this.ctx.storage.sql, DUMP_TABLES, await this.ctx.storage.getAlarm());
+  }
+
+  /**
+   * Restores a backup into this object, which must hold nothing yet; a dump that does not load as a run
+   * is refused and leaves the object empty. Its alarm is set again, so a restored run carries on as after
+   * a restart. An unfinished run re-mirrors its tasks to D1 (it may have moved on since the tables were
+   * exported); a finished one no longer changes, so the exported mirror already agrees with it.
+   */
+  async importDump(dump: DurableObjectDump): Promise<{ ok: true } | { ok: false; code: "RESOURCE_ALREADY_EXISTS" | "INVALID_PARAMETER_VALUE"; message: string }> {
+    const sql = this.ctx.storage.sql;
+    if (this.load() || holdsRows(sql, DUMP_TABLES)) return { ok: false, code: "RESOURCE_ALREADY_EXISTS", message: "This pipeline run's object already holds a run" };
+    try {
+      this.ctx.storage.transactionSync(() => restoreTables(sql, DUMP_TABLES, dump));
+      if (!this.load()) throw new DumpError("the dump holds no run");
+      const { spec, run } = this.loaded();
+      for (const id of Object.keys(run.tasks)) if (!spec.tasks[id]) throw new DumpError(`task '${id}' is not in the run's spec`);
+    } catch (err) {
+      this.meta = this.spec = this.run = null;
+      sql.exec("DELETE FROM run");
+      sql.exec("DELETE FROM attempts");
+      sql.exec("DELETE FROM logs");
+      return { ok: false, code: "INVALID_PARAMETER_VALUE", message: `Not a pipeline run dump: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    if (!FINISHED_RUN_STATES.includes(this.run!.state)) await this.mirror(null, this.run!);
+    this.mirrored = this.run;
+    if (typeof dump.alarm === "number") await this.ctx.storage.setAlarm(dump.alarm);
+    return { ok: true };
   }
 
   // ---- agents ------------------------------------------------------------------------------

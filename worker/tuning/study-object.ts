@@ -32,6 +32,7 @@ import type { TrialState } from "../lib/tuning/distributions";
 import { createDb } from "../db/client";
 import { ApiError } from "../http/errors";
 import { TernDurableObject } from "../system/durable-object";
+import { DumpError, dumpTables, holdsRows, restoreTables, type DurableObjectDump } from "../system/do-dump";
 import { RunLogger } from "../tracking/run-logger";
 import { TrackingService } from "../tracking/service";
 import { TrackingStore } from "../tracking/store";
@@ -68,6 +69,9 @@ interface TrialRow extends Record<string, SqlStorageValue> {
   last_heartbeat_time: number | null;
   run_id: string | null;
 }
+
+/** The tables a backup carries: all of the study's storage. */
+const DUMP_TABLES = ["meta", "trials", "intermediate_values"] as const;
 
 const parseOrNull = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
 
@@ -398,6 +402,37 @@ export class StudyObject extends TernDurableObject {
 
   async importances(objective: number): Promise<StudyResult<{ name: string; importance: number }[]>> {
     return this.run((s) => s.importances(objective), false);
+  }
+
+  /** Everything this study stores, read in one pass (a backup); null when it holds no study. */
+  async exportDump(): Promise<DurableObjectDump | null> {
+    if (!this.study) return null;
+    return dumpTables(this.ctx.storage.sql, DUMP_TABLES, await this.ctx.storage.getAlarm());
+  }
+
+  /**
+   * Restores a backup into this object, which must hold nothing yet. A dump that does not load as a
+   * study is refused and leaves the object empty. The D1 summary and the stale-trial alarm follow.
+   */
+  async importDump(dump: DurableObjectDump): Promise<{ ok: true } | { ok: false; code: "RESOURCE_ALREADY_EXISTS" | "INVALID_PARAMETER_VALUE"; message: string }> {
+    const sql = this.ctx.storage.sql;
+    if (this.study || holdsRows(sql, DUMP_TABLES)) return { ok: false, code: "RESOURCE_ALREADY_EXISTS", message: "This study's object already holds a study" };
+    try {
+      this.ctx.storage.transactionSync(() => {
+        for (const statement of SCHEMA) sql.exec(statement);
+        restoreTables(sql, DUMP_TABLES, dump);
+      });
+      this.study = this.load();
+      if (!this.study) throw new DumpError("the dump holds no study config");
+    } catch (err) {
+      await this.destroy();
+      const message = err instanceof Error ? err.message : String(err);
+      return { ok: false, code: "INVALID_PARAMETER_VALUE", message: `Not a study dump: ${message}` };
+    }
+    this.mirroredRevision = -1;
+    this.scheduleFlush();
+    await this.scheduleStaleCheck();
+    return { ok: true };
   }
 
   /** Removes everything this object stored. */
