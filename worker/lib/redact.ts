@@ -29,17 +29,23 @@ function maskValue(value: string): string {
  * unless it only references `{{ secrets.NAME }}`. Iterative, so a deep value cannot overflow the stack.
  */
 export function redactSecretFields<T>(value: T): T {
-  const root = { v: structuredClone(value) as unknown };
-  const stack: unknown[] = [root];
+  if (value === null || typeof value !== "object") return value;
+  const copy = (v: object) => (Array.isArray(v) ? [...v] : { ...v }) as Record<string, unknown>;
+  const root = copy(value);
+  const stack = [root];
   while (stack.length) {
-    const node = stack.pop();
-    if (node === null || typeof node !== "object") continue;
-    for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
-      if (typeof v === "string" && !Array.isArray(node) && isSecretName(k)) (node as Record<string, unknown>)[k] = maskValue(v);
-      else if (v !== null && typeof v === "object") stack.push(v);
+    const node = stack.pop()!;
+    for (const [k, v] of Object.entries(node)) {
+      if (typeof v === "string") {
+        if (!Array.isArray(node) && isSecretName(k)) node[k] = maskValue(v);
+      } else if (v !== null && typeof v === "object") {
+        const child = copy(v);
+        node[k] = child;
+        stack.push(child);
+      }
     }
   }
-  return root.v as T;
+  return root as T;
 }
 
 /**
