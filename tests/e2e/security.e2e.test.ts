@@ -39,7 +39,7 @@ async function expectShownAsText(where: string, text = PAYLOAD): Promise<void> {
   const found = await page.evaluate(() => ({
     xss: (window as unknown as { __xss?: number }).__xss,
     images: document.querySelectorAll('img[src="x"]').length,
-    scripts: [...document.scripts].filter((s) => s.text.includes("__xss")).length,
+    scripts: Array.from(document.scripts).filter((s) => s.text.includes("__xss")).length,
   }));
   expect(found, where).toEqual({ xss: undefined, images: 0, scripts: 0 });
   // Uncaught errors and Content-Security-Policy violations alike.
