@@ -63,10 +63,15 @@ export async function runTask(client, task, { agentId, leaseSeconds }) {
 
   let buffer = "";
   let sending = Promise.resolve();
-  const flush = () => {
-    if (!buffer) return sending;
-    const text = buffer;
-    buffer = "";
+  // Sends whole lines (ended by \n, or \r for progress bars) while the command runs, so a token is never
+  // split across two chunks (Tern masks tokens per chunk as it stores them); a line longer than a chunk,
+  // and whatever is left at the end, go as they are.
+  const flush = (final = false) => {
+    const lineEnd = Math.max(buffer.lastIndexOf("\n"), buffer.lastIndexOf("\r")) + 1;
+    const cut = final || (lineEnd === 0 && buffer.length >= LOG_CHUNK_BYTES) ? buffer.length : lineEnd;
+    if (cut === 0) return sending;
+    const text = buffer.slice(0, cut);
+    buffer = buffer.slice(cut);
     sending = sending.then(() => client.post("/agents/logs", { ...attempt, text }).catch((err) => log(`could not send log: ${err.message}`)));
     return sending;
   };
@@ -78,7 +83,7 @@ export async function runTask(client, task, { agentId, leaseSeconds }) {
   };
   child.stdout.on("data", onData(process.stdout));
   child.stderr.on("data", onData(process.stderr));
-  const flusher = setInterval(flush, LOG_FLUSH_MS);
+  const flusher = setInterval(() => flush(), LOG_FLUSH_MS);
 
   let stopped = false;
   const stop = (why) => {
@@ -112,7 +117,7 @@ export async function runTask(client, task, { agentId, leaseSeconds }) {
   });
   clearInterval(beat);
   clearInterval(flusher);
-  await flush();
+  await flush(true);
 
   let output;
   try {

@@ -10,7 +10,7 @@ import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import type { AppEnv, WorkerBindings } from "./env";
 import { authenticate, authorize } from "./http/auth";
-import { limitBody, requireJsonBody } from "./http/body";
+import { limitBody, limitJsonDepth, requireJsonBody } from "./http/body";
 import { ApiError, handleError } from "./http/errors";
 import { validationHook } from "./http/router";
 import { buildServices } from "./services";
@@ -77,7 +77,7 @@ app.use(
 app.use("*", async (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : authenticate()(c, next)));
 app.use("*", async (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : authorize(READ_ONLY_POSTS)(c, next)));
 app.use("*", maintenanceGate(READ_ONLY_POSTS));
-app.use(`${API_V1}/*`, except((c) => OWN_BODY_PATHS.some((r) => r.test(c.req.path)), limitBody(), requireJsonBody()));
+app.use(`${API_V1}/*`, except((c) => OWN_BODY_PATHS.some((r) => r.test(c.req.path)), limitBody(), requireJsonBody(), limitJsonDepth()));
 
 app.route(API_V1, systemRoutes);
 app.route(API_V1, authRoutes);
@@ -93,12 +93,12 @@ app.route(API_V1, adminRoutes);
 
 // MLflow REST API 2.0 (the web UI's copy lives under /ajax-api).
 for (const prefix of ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"]) {
-  app.use(`${prefix}/*`, limitBody(MLFLOW_JSON_LIMIT));
+  app.use(`${prefix}/*`, limitBody(MLFLOW_JSON_LIMIT), limitJsonDepth());
   app.route(prefix, mlflowRoutes);
 }
 // MLflow REST API 3.0 (tracing) and OTLP/HTTP span ingest, where MLflow 3 clients send spans.
 for (const prefix of ["/api/3.0/mlflow", "/ajax-api/3.0/mlflow"]) {
-  app.use(`${prefix}/*`, limitBody(MLFLOW_JSON_LIMIT));
+  app.use(`${prefix}/*`, limitBody(MLFLOW_JSON_LIMIT), limitJsonDepth());
   app.route(prefix, traceV3Routes);
 }
 app.route("/v1", otlpRoutes);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { BrowserContext, Page } from "playwright-core";
-import { launch } from "./browser";
+import { collectErrors, launch } from "./browser";
 
 const baseUrl = inject("baseUrl");
 let browser: Awaited<ReturnType<typeof launch>>;
@@ -13,7 +13,7 @@ beforeAll(async () => {
   context = browser.context;
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseUrl });
   page = await context.newPage();
-  page.on("pageerror", (e) => pageErrors.push(e.message));
+  collectErrors(page, pageErrors);
 });
 
 afterAll(async () => {

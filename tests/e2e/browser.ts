@@ -29,13 +29,24 @@ export async function launch(): Promise<{ context: BrowserContext; close: () => 
 }
 
 /**
- * A fresh browser and one page of it, sized to `viewport` when given, whose uncaught errors are pushed
- * to `errors` (tests assert it stays empty).
+ * A fresh browser and one page of it, sized to `viewport` when given, whose uncaught errors and
+ * Content-Security-Policy violations are pushed to `errors` (tests assert it stays empty).
  */
 export async function openPage(errors: string[], viewport?: { width: number; height: number }): Promise<{ browser: Awaited<ReturnType<typeof launch>>; page: Page }> {
   const browser = await launch();
   const page = await browser.context.newPage();
   if (viewport) await page.setViewportSize(viewport);
-  page.on("pageerror", (e) => errors.push(e.message));
+  collectErrors(page, errors);
   return { browser, page };
+}
+
+/**
+ * Pushes a page's uncaught errors to `errors`, and its Content-Security-Policy violations, which are
+ * no exception but only a console error.
+ */
+export function collectErrors(page: Page, errors: string[]): void {
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) errors.push(m.text());
+  });
 }

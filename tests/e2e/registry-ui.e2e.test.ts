@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Page } from "playwright-core";
-import { launch } from "./browser";
+import { collectErrors, launch } from "./browser";
 
 const baseUrl = inject("baseUrl");
 const suffix = Math.random().toString(36).slice(2, 8);
@@ -74,7 +74,7 @@ beforeAll(async () => {
   await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseUrl });
   page = await browser.context.newPage();
   await page.setViewportSize({ width: 1280, height: 900 });
-  page.on("pageerror", (e) => pageErrors.push(e.message));
+  collectErrors(page, pageErrors);
 });
 
 afterAll(async () => {

@@ -7,7 +7,7 @@
 import { crc32, deflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Page } from "playwright-core";
-import { launch, openPage } from "./browser";
+import { collectErrors, launch, openPage } from "./browser";
 import { TOKEN_MODE_ADMIN } from "./global-setup";
 
 const baseUrl = inject("baseUrl");
@@ -292,7 +292,7 @@ describe("the run page against a Tern in token mode", () => {
     expect(unauthenticated.status).toBe(401);
 
     const guarded = await browser.context.newPage();
-    guarded.on("pageerror", (e) => pageErrors.push(e.message));
+    collectErrors(guarded, pageErrors);
     await guarded.addInitScript((token) => localStorage.setItem("tern.token", token), TOKEN_MODE_ADMIN);
     await guarded.goto(`${tokenBaseUrl}/experiments/${tokenExperimentId}/runs/${run.run_id}`);
     await guarded.getByRole("heading", { level: 1, name: "guarded" }).waitFor();

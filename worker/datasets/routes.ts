@@ -8,7 +8,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { except } from "hono/combine";
 import type { AppEnv } from "../env";
-import { limitBody, requireJsonBody } from "../http/body";
+import { limitBody, limitJsonDepth, requireJsonBody } from "../http/body";
 import { ApiError, errorBody, invalid } from "../http/errors";
 import { createRouter } from "../http/router";
 import { jsonBody, jsonResponse, notFoundError, standardErrors } from "../http/schemas";
@@ -196,7 +196,7 @@ export function blobResponse(c: Context<AppEnv>, d: Download, file: { name: stri
 
 export const datasetRoutes = createRouter();
 
-datasetRoutes.use("/datasets/:name/versions", except((c) => c.req.method !== "POST", limitBody(COMMIT_JSON_LIMIT), requireJsonBody()));
+datasetRoutes.use("/datasets/:name/versions", except((c) => c.req.method !== "POST", limitBody(COMMIT_JSON_LIMIT), requireJsonBody(), limitJsonDepth()));
 
 // --- content store ------------------------------------------------------------------------------
 

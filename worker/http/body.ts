@@ -6,6 +6,7 @@ import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../env";
 import { ApiError } from "./errors";
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from "../lib/json-depth";
 
 export const DEFAULT_JSON_LIMIT = 1024 * 1024;
 
@@ -56,4 +57,24 @@ export function requireJsonBody(): MiddlewareHandler<AppEnv> {
     }
     return next();
   };
+}
+
+/**
+ * Refuses JSON bodies nested deeper than MAX_JSON_DEPTH with 400, before any handler parses them.
+ * Runs after limitBody (the text it reads is bounded) and reads the body through Hono's cache, so the
+ * handler's own c.req.json()/text() gets the same text without a second read.
+ */
+export function limitJsonDepth(max: number = MAX_JSON_DEPTH): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const m = c.req.method;
+    if ((m === "POST" || m === "PUT" || m === "PATCH" || m === "DELETE") && c.req.raw.body != null && JSON_TYPE.test(c.req.header("content-type") ?? "")) {
+      assertJsonDepth(await c.req.text(), max);
+    }
+    return next();
+  };
+}
+
+/** Throws INVALID_PARAMETER_VALUE when `text` nests deeper than `max`. */
+export function assertJsonDepth(text: string, max: number = MAX_JSON_DEPTH): void {
+  if (exceedsJsonDepth(text, max)) throw new ApiError("INVALID_PARAMETER_VALUE", `The JSON body nests deeper than ${max} levels`);
 }

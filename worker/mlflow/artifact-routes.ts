@@ -9,7 +9,7 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env";
 import type { Download, FileInfo } from "../artifacts/service";
-import { limitBody } from "../http/body";
+import { limitBody, limitJsonDepth } from "../http/body";
 import { invalid } from "../http/errors";
 import { attachmentDisposition, guessContentType } from "../lib/artifact-paths";
 import { contentRange, rangeLength, unsatisfiedRange } from "../lib/byte-range";
@@ -86,7 +86,7 @@ function artifactResponse(c: Context<AppEnv>, d: Download): Response {
 
 export const artifactProxyRoutes = new Hono<AppEnv>();
 
-for (const rpc of ["create", "complete", "abort"]) artifactProxyRoutes.use(`/mpu/${rpc}/*`, limitBody(MULTIPART_JSON_LIMIT));
+for (const rpc of ["create", "complete", "abort"]) artifactProxyRoutes.use(`/mpu/${rpc}/*`, limitBody(MULTIPART_JSON_LIMIT), limitJsonDepth());
 
 artifactProxyRoutes.get("/artifacts", async (c) => {
   const q = await mlflowInput(c, z.object({ path: z.string().optional() }));

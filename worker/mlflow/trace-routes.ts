@@ -8,7 +8,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env";
-import { limitBody } from "../http/body";
+import { assertJsonDepth, limitBody } from "../http/body";
 import { invalid } from "../http/errors";
 import { decodeExportTraceRequest, decodeExportTraceRequestJson, OtlpDecodeError, type OtlpSpan } from "../lib/otlp";
 import { parseDuration, parseTimestamp, traceStateOf, type TraceState } from "../traces/model";
@@ -337,9 +337,17 @@ otlpRoutes.post("/traces", async (c) => {
     if (isProtobuf) {
       spans = decodeExportTraceRequest(body);
     } else {
+      let text: string;
+      try {
+        text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body);
+      } catch {
+        throw invalid("Invalid OpenTelemetry JSON: the body is not JSON");
+      }
+      // Checked on the inflated text: a gzip body's depth is only visible once decoded.
+      assertJsonDepth(text);
       let parsed: unknown;
       try {
-        parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
+        parsed = JSON.parse(text);
       } catch {
         throw invalid("Invalid OpenTelemetry JSON: the body is not JSON");
       }

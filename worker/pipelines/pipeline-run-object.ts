@@ -12,6 +12,7 @@ import { createDb } from "../db/client";
 import { attemptChanges, attemptHistory, MAX_ATTEMPTS_KEPT, type AttemptRecord } from "../lib/pipelines/attempts";
 import { initialRunState, step, type MachineAction, type MachineEvent, type RunState, type StepResult, type TaskInstance } from "../lib/pipelines/machine";
 import type { PipelineSpec } from "../lib/pipelines/spec";
+import { redactLogText, secretValues } from "../lib/redact";
 import { render, TemplateError, type TemplateContext } from "../lib/pipelines/template";
 import { TernDurableObject } from "../system/durable-object";
 import { DumpError, dumpTables, holdsRows, restoreTables, type DurableObjectDump } from "../system/do-dump";
@@ -337,9 +338,12 @@ export class PipelineRunObject extends TernDurableObject implements PipelineRunA
 
   /** Appends a chunk of an attempt's log; false when that attempt is unknown to the run. */
   async appendLog(taskId: string, tryNumber: number, text: string): Promise<boolean> {
-    const { run } = this.loaded();
+    const { spec, run } = this.loaded();
     const ti = run.tasks[taskId];
     if (!ti || tryNumber < 1 || tryNumber > ti.try_number) return false;
+    // Redacted before it is stored: tokens and the task's own secret env values never reach storage or R2.
+    const task = spec.tasks[taskId];
+    text = redactLogText(text, secretValues(task?.kind === "agent" ? task.env : undefined));
     const sql = this.ctx.storage.sql;
     const stats = sql.exec<{ n: number; size: number }>("SELECT count(*) AS n, coalesce(sum(length(text)), 0) AS size FROM logs WHERE task_id = ? AND try_number = ?", taskId, tryNumber).one();
     if (stats.size >= MAX_LOG_BYTES) return true;

@@ -8,6 +8,7 @@ import type { AttemptRecord } from "../lib/pipelines/attempts";
 import { TASK_STATES, type TaskState } from "../lib/pipelines/machine";
 import { scheduleOf } from "../lib/pipelines/schedule";
 import { parsePipelineSpec, SpecError, type PipelineSpec } from "../lib/pipelines/spec";
+import { redactSecretFields, redactSecretSource, restoreRedacted } from "../lib/redact";
 import { parseDateTime } from "../lib/pipelines/time";
 import { logKey, type ClaimedTask, type PipelineRunApi, type PipelineRunObject, type RunSnapshot } from "./pipeline-run-object";
 import type { PipelineRow, PipelineRunRow, PipelineStore } from "./store";
@@ -84,7 +85,7 @@ function toRunSummary(r: PipelineRunRow): RunSummary {
     logical_date: r.logicalDate,
     data_interval_start: r.dataIntervalStart,
     data_interval_end: r.dataIntervalEnd,
-    conf: JSON.parse(r.conf),
+    conf: redactSecretFields(JSON.parse(r.conf)),
     created_at: r.createdAt,
     started_at: r.startedAt,
     ended_at: r.endedAt,
@@ -160,8 +161,9 @@ export class PipelineService {
   }
 
   async update(id: string, specInput: unknown): Promise<{ pipeline_id: string; version: number }> {
-    const spec = specOrThrow(specInput);
     const p = await this.pipelineOrThrow(id);
+    // A spec edited from what GET returned carries REDACTED where the secrets were: keep the stored ones.
+    const spec = restoreRedacted(specOrThrow(specInput), (await this.specOf(id, p.latestVersion)).spec);
     const version = p.latestVersion + 1;
     const ok = await this.store.addVersion({ pipelineId: id, version, source: sourceText(specInput), spec: JSON.stringify(spec), createdAt: this.now() });
     if (!ok) throw new ApiError("INVALID_STATE", `Pipeline '${id}' changed while this version was being saved; send it again`);
@@ -187,15 +189,15 @@ export class PipelineService {
     const lastScheduled = (await this.store.lastScheduled([id])).get(id) ?? null;
     const runs = await this.store.listRuns(id, LAST_RUNS_SHOWN, 0);
     const summary = this.summary(p, spec, lastScheduled, runs.map((r) => ({ pipelineId: id, runId: r.runId, state: r.state, logicalDate: r.logicalDate })));
-    return { ...summary, spec, source };
+    return { ...summary, spec: redactSecretFields(spec), source: redactSecretSource(source) };
   }
 
-  /** One stored version of the spec, as checked and as submitted. */
+  /** One stored version of the spec, as checked and as submitted, secret values masked. */
   async getVersion(id: string, version: number): Promise<{ pipeline_id: string; version: number; created_at: number; spec: PipelineSpec; source: string }> {
     await this.pipelineOrThrow(id);
     const v = await this.store.getVersion(id, version);
     if (!v) throw notFound(`Pipeline '${id}' has no version ${version}`);
-    return { pipeline_id: id, version, created_at: v.createdAt, spec: JSON.parse(v.spec), source: v.source };
+    return { pipeline_id: id, version, created_at: v.createdAt, spec: redactSecretFields(JSON.parse(v.spec)), source: redactSecretSource(v.source) };
   }
 
   private summary(p: PipelineRow, spec: PipelineSpec, lastScheduled: number | null, last: { runId: string; state: PipelineRunRow["state"]; logicalDate: number }[]): PipelineSummary {
@@ -452,7 +454,7 @@ export class PipelineService {
     const r = await this.runOrThrow(runId);
     const snapshot = await this.stub(runId).find();
     // An object still queued does not speak for a run that ended without starting (cancelled while queued).
-    if (snapshot && !(snapshot.state === "queued" && (r.state === "success" || r.state === "failed"))) return snapshot;
+    if (snapshot && !(snapshot.state === "queued" && (r.state === "success" || r.state === "failed"))) return { ...snapshot, conf: redactSecretFields(snapshot.conf) };
     const { spec } = await this.specOf(r.pipelineId, r.version);
     return {
       ...toRunSummary(r),
