@@ -27,10 +27,11 @@ import { TUNING_READ_ONLY_POSTS, tuningRoutes } from "./tuning/routes";
 import { pipelineRoutes } from "./pipelines/routes";
 import { projectRoutes } from "./projects/routes";
 import { schedulePipelines } from "./pipelines/jobs";
-import { DATASETS_OWN_BODY_PATHS, DATASETS_READ_ONLY_POSTS, datasetRoutes } from "./datasets/routes";
+import { DATASETS_COMMIT_JSON_LIMIT, DATASETS_OWN_BODY_PATHS, DATASETS_RAW_BODY_PATHS, DATASETS_READ_ONLY_POSTS, datasetRoutes } from "./datasets/routes";
 import { DVC_PREFIX, dvcRoutes } from "./datasets/dvc-routes";
 import { sweepAbandonedUploads } from "./datasets/jobs";
-import { recordTick } from "./system/jobs";
+import { recordTick, sweepIdempotencyKeys } from "./system/jobs";
+import { idempotency } from "./http/idempotency";
 import { dispatchScheduled, type JobRegistry } from "./system/scheduler";
 import { VERSION } from "./system/service";
 
@@ -66,15 +67,25 @@ app.use(
   "*",
   cors({
     origin: "*",
-    allowHeaders: ["Authorization", "Content-Type", "X-Request-Id", "Range"],
+    allowHeaders: ["Authorization", "Content-Type", "X-Request-Id", "Range", "Idempotency-Key"],
     allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-    exposeHeaders: ["X-Request-Id", "Retry-After", "Content-Length", "ETag", "Content-Range", "Accept-Ranges"],
+    exposeHeaders: ["X-Request-Id", "Retry-After", "Content-Length", "ETag", "Content-Range", "Accept-Ranges", "Idempotent-Replayed"],
     maxAge: 86400,
   }),
 );
 app.use("*", async (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : authenticate()(c, next)));
 app.use("*", async (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : authorize(READ_ONLY_POSTS)(c, next)));
 app.use(`${API_V1}/*`, except((c) => OWN_BODY_PATHS.some((r) => r.test(c.req.path)), limitBody(), requireJsonBody()));
+// Idempotency-Key on native writes. Raw uploads stream (and are content-addressed, so a retry is
+// harmless); read-only POSTs change nothing; a new token's secret is never stored for a replay.
+app.use(
+  `${API_V1}/*`,
+  idempotency({
+    skip: (c) => [...DATASETS_RAW_BODY_PATHS, ...READ_ONLY_POSTS].some((r) => r.test(c.req.path)),
+    secretResponses: [/^\/api\/v1\/tokens$/],
+    maxBody: DATASETS_COMMIT_JSON_LIMIT,
+  }),
+);
 
 app.route(API_V1, systemRoutes);
 app.route(API_V1, authRoutes);
@@ -131,7 +142,7 @@ app.onError((err, c) => (isMlflowPath(c.req.path) ? handleMlflowError(err, c) : 
 
 /** cron expression (as in wrangler.toml [triggers]) → jobs; pillars add theirs here. */
 export const jobs: JobRegistry = {
-  "* * * * *": [recordTick, monitoringJob, schedulePipelines, sweepAbandonedUploads],
+  "* * * * *": [recordTick, monitoringJob, schedulePipelines, sweepAbandonedUploads, sweepIdempotencyKeys],
 };
 
 export default {

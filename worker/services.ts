@@ -37,6 +37,8 @@ import { builtinPorts, datasetVersionFeed } from "./pipelines/builtin-ports";
 import type { BuiltinPorts } from "./pipelines/builtins";
 import { pipelineRunLineage } from "./pipelines/lineage";
 import { ProjectRunService } from "./projects/service";
+import { IdempotencyService } from "./system/idempotency-service";
+import { IdempotencyStore } from "./system/idempotency-store";
 
 export interface Services {
   tokens: TokenService;
@@ -57,6 +59,8 @@ export interface Services {
   pipelineTasks: BuiltinPorts;
   /** Project runs on agents and their reproductions. */
   projectRuns: ProjectRunService;
+  /** Idempotency-Key records of native writes. */
+  idempotency: IdempotencyService;
 }
 
 export function buildServices(env: WorkerBindings): Services {
@@ -106,5 +110,6 @@ export function buildServices(env: WorkerBindings): Services {
     lineage: new LineageService(datasetStore, datasets, lineageProviders),
     pipelineTasks: builtinPorts({ datasets, datasetStore, monitoring, registry, tuning }),
     projectRuns: new ProjectRunService(tracking, pipelines, new ArtifactService(new ArtifactStore(env.BLOBS))),
+    idempotency: new IdempotencyService(new IdempotencyStore(db)),
   };
 }
