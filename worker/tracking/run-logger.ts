@@ -81,10 +81,10 @@ export class RunLogger {
       : Object.entries(input.metrics ?? {}).map(([key, value]) => ({ key, value, step, timestamp: now }));
     const params: KeyValue[] = Object.entries(input.params ?? {}).map(([key, value]) => ({ key, value: String(value) }));
     const tags: KeyValue[] = Object.entries(input.tags ?? {}).map(([key, value]) => ({ key, value }));
-    await this.tracking.logBatch(runId, { metrics, params, tags });
-    if (idemKey) {
-      await this.db.insert(idempotencyKeys).values({ key: idemKey, scope, createdAt: now }).onConflictDoNothing();
-    }
+    // The key is written in the batch's own transaction: a concurrent retry that got past the check
+    // above finds it taken there and writes nothing.
+    const written = await this.tracking.logBatch(runId, { metrics, params, tags }, idemKey ? { key: idemKey, scope, createdAt: now } : undefined);
+    if (!written) return { params: 0, metrics: 0, tags: 0, replayed: true };
     return { params: params.length, metrics: metrics.length, tags: tags.length, replayed: false };
   }
 }

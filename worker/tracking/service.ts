@@ -29,7 +29,7 @@ import {
   type ViewType,
 } from "./model";
 import { randomRunName } from "./run-names";
-import { UnsupportedSearch, type TrackingStore } from "./store";
+import { UnsupportedSearch, type BatchWrite, type TrackingStore } from "./store";
 
 const KEY_PATTERN = /^[/\w.\- ]*$/;
 
@@ -311,7 +311,8 @@ export class TrackingService {
   }
 
   /** All-or-nothing: validates everything first, then writes in one transaction. */
-  async logBatch(runId: string, batch: LogBatchInput): Promise<void> {
+  /** Logs a batch; with a claim (an idempotency key) answers false, writing nothing, when the key was taken. */
+  async logBatch(runId: string, batch: LogBatchInput, claim?: BatchWrite["claim"]): Promise<boolean> {
     const { metrics, tags } = batch;
     const paramValues = this.checkBatch(batch);
     await this.activeRun(runId);
@@ -328,7 +329,7 @@ export class TrackingService {
     const lastTags = [...new Map(tags.map((t) => [t.key, t])).values()];
     const runName = lastTags.find((t) => t.key === TAG_RUN_NAME)?.value ?? null;
     try {
-      await this.store.writeBatch({ runId, metrics, params: uniqueParams, tags: lastTags, runName });
+      return await this.store.writeBatch({ runId, metrics, params: uniqueParams, tags: lastTags, runName, claim });
     } catch (err) {
       if (String((err as Error)?.cause ?? err).includes("TERN_PARAM_VALUE_CHANGED") || String(err).includes("TERN_PARAM_VALUE_CHANGED")) {
         throw invalid(`Changing param values is not allowed: a param of run ID='${runId}' was logged concurrently with a different value.`);

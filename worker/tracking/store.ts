@@ -201,6 +201,8 @@ export interface BatchWrite {
   tags: KeyValue[];
   /** When the batch sets mlflow.runName, the run's name follows it. */
   runName: string | null;
+  /** A native log call's idempotency key, recorded in the same transaction as the batch. */
+  claim?: { key: string; scope: string; createdAt: number };
 }
 
 export class TrackingStore {
@@ -398,9 +400,17 @@ export class TrackingStore {
   }
 
   /** One transaction: params (immutable, enforced by a trigger too), tags, metric points, latest metrics. */
-  async writeBatch(b: BatchWrite): Promise<void> {
+  /**
+   * Writes a batch in one transaction. With a claim, its key is inserted first: when the key is
+   * already taken the whole batch is refused and this answers false, so concurrent retries of one
+   * batch write it once.
+   */
+  async writeBatch(b: BatchWrite): Promise<boolean> {
     const d1 = this.db.$client;
     const statements: D1PreparedStatement[] = [];
+    if (b.claim) {
+      statements.push(d1.prepare("INSERT INTO idempotency_keys (key, scope, created_at) VALUES (?1, ?2, ?3)").bind(b.claim.key, b.claim.scope, b.claim.createdAt));
+    }
     if (b.params.length) {
       statements.push(
         d1
@@ -456,7 +466,15 @@ export class TrackingStore {
       const modelPoints = b.metrics.filter((m) => m.modelId);
       if (modelPoints.length) statements.push(loggedModelMetricStatement(d1, b.runId, modelPoints));
     }
-    if (statements.length) await d1.batch(statements);
+    if (!statements.length) return true;
+    try {
+      await d1.batch(statements);
+    } catch (err) {
+      const text = `${String(err)} ${String((err as { cause?: unknown })?.cause ?? "")}`;
+      if (b.claim && text.includes("UNIQUE constraint failed: idempotency_keys.key")) return false;
+      throw err;
+    }
+    return true;
   }
 
   async metricHistory(runId: string, key: string, offset: number, limit: number): Promise<MetricPoint[]> {
