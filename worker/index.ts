@@ -129,7 +129,10 @@ app.doc(`${API_V1}/openapi.json`, {
     title: "Tern API",
     version: VERSION,
     description:
-      "Tern's native JSON API. Errors have the shape {\"error\":{\"code\",\"message\",\"request_id\"}}; every response carries X-Request-Id.",
+      "Tern's native JSON API. Errors have the shape {\"error\":{\"code\",\"message\",\"request_id\"}}; every response carries X-Request-Id. " +
+      "Writes (POST, PUT, PATCH, DELETE) take an optional Idempotency-Key header (1-255 printable ASCII characters, per token): a retry with the " +
+      "same key, method, path and body gets the first answer back with Idempotent-Replayed: true and changes nothing; the same key on another " +
+      "request is a 400, a retry while the first still runs a 409 with Retry-After. Answers below 500 are kept 24 hours; a 5xx frees the key.",
   },
   servers: [{ url: "/" }],
 });
