@@ -97,7 +97,13 @@ export function idempotency(opts: IdempotencyOptions): MiddlewareHandler<AppEnv>
       return;
     }
     const keepBody = !opts.secretResponses.some((r) => r.test(c.req.path));
-    await service.complete(begun.reservation, await capture(c.res, keepBody));
+    try {
+      await service.complete(begun.reservation, await capture(c.res, keepBody));
+    } catch (err) {
+      // The write happened: answer it. The key stays reserved, so retries wait (409) until the
+      // reservation's lease runs out instead of running the write again at once.
+      console.error(JSON.stringify({ event: "idempotency.complete_failed", request_id: c.get("requestId"), error: String(err) }));
+    }
   };
   return async (c, next) => {
     if (!WRITE_METHODS.has(c.req.method) || opts.skip(c)) return next();
