@@ -3,11 +3,13 @@
  * carries the header reserves its key before it runs; a retry with the same key, method, path and
  * body gets the first response back with `Idempotent-Replayed: true` and changes nothing. A retry
  * while the first is still running gets 409 INVALID_STATE with Retry-After; the same key on a
- * different request gets 400 INVALID_PARAMETER_VALUE. A 5xx (or a throw) frees the key; 2xx-4xx
- * responses are kept for 24 hours. Without the header nothing changes.
+ * different request gets 400 INVALID_PARAMETER_VALUE. A 5xx, or an error raised past this middleware
+ * (only an unknown endpoint's 404 is), frees the key; 2xx-4xx answers are kept for 24 hours. Without
+ * the header nothing changes.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
+import { readAtMost } from "../lib/bounded-read";
 import { keyProblem, MAX_STORED_RESPONSE_BYTES, principalScope, requestFingerprint, storesResponse } from "../lib/idempotency";
 import type { StoredResponse } from "../system/idempotency-service";
 import { limitBody } from "./body";
@@ -29,25 +31,11 @@ export interface IdempotencyOptions {
   maxBody: number;
 }
 
-/** Reads at most `limit` bytes of a response body as UTF-8; null when it is larger or not text. */
+/** A response body as UTF-8 text when it is at most `limit` bytes of valid UTF-8; else null. */
 async function boundedText(res: Response, limit: number): Promise<string | null> {
   if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) (bytes.set(c, offset), (offset += c.byteLength));
+  const bytes = await readAtMost(res.body, limit);
+  if (bytes === null) return null;
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
