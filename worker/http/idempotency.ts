@@ -25,7 +25,7 @@ const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 export interface IdempotencyOptions {
   /** Requests the header does not apply to: raw streaming uploads and POSTs that only read. */
   skip: (c: Context<AppEnv>) => boolean;
-  /** Routes whose response carries a secret: its status is kept (so the write is not repeated), never its body. */
+  /** Routes whose success carries a secret: its status is kept (so the write is not repeated), never its body. */
   secretResponses: readonly RegExp[];
   /** Bodies are buffered to be hashed: the largest JSON body any of these routes takes. */
   maxBody: number;
@@ -84,7 +84,8 @@ export function idempotency(opts: IdempotencyOptions): MiddlewareHandler<AppEnv>
       await service.release(begun.reservation);
       return;
     }
-    const keepBody = !opts.secretResponses.some((r) => r.test(c.req.path));
+    // Only a success carries the secret; a refusal's error body is kept like any other.
+    const keepBody = c.res.status >= 300 || !opts.secretResponses.some((r) => r.test(c.req.path));
     try {
       await service.complete(begun.reservation, await capture(c.res, keepBody));
     } catch (err) {
