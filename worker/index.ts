@@ -27,10 +27,11 @@ import { TUNING_READ_ONLY_POSTS, tuningRoutes } from "./tuning/routes";
 import { pipelineRoutes } from "./pipelines/routes";
 import { projectRoutes } from "./projects/routes";
 import { schedulePipelines } from "./pipelines/jobs";
-import { DATASETS_OWN_BODY_PATHS, DATASETS_READ_ONLY_POSTS, datasetRoutes } from "./datasets/routes";
+import { DATASETS_COMMIT_JSON_LIMIT, DATASETS_OWN_BODY_PATHS, DATASETS_RAW_BODY_PATHS, DATASETS_READ_ONLY_POSTS, datasetRoutes } from "./datasets/routes";
 import { DVC_PREFIX, dvcRoutes } from "./datasets/dvc-routes";
 import { sweepAbandonedUploads } from "./datasets/jobs";
-import { recordTick } from "./system/jobs";
+import { recordTick, sweepIdempotencyKeys } from "./system/jobs";
+import { idempotency } from "./http/idempotency";
 import { dispatchScheduled, type JobRegistry } from "./system/scheduler";
 import { VERSION } from "./system/service";
 import { ADMIN_OWN_BODY_PATHS, adminRoutes } from "./admin/routes";
@@ -68,9 +69,9 @@ app.use(
   "*",
   cors({
     origin: "*",
-    allowHeaders: ["Authorization", "Content-Type", "X-Request-Id", "Range"],
+    allowHeaders: ["Authorization", "Content-Type", "X-Request-Id", "Range", "Idempotency-Key"],
     allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-    exposeHeaders: ["X-Request-Id", "Retry-After", "Content-Length", "ETag", "Content-Range", "Accept-Ranges"],
+    exposeHeaders: ["X-Request-Id", "Retry-After", "Content-Length", "ETag", "Content-Range", "Accept-Ranges", "Idempotent-Replayed"],
     maxAge: 86400,
   }),
 );
@@ -78,6 +79,17 @@ app.use("*", async (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : authent
 app.use("*", async (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : authorize(READ_ONLY_POSTS)(c, next)));
 app.use("*", maintenanceGate(READ_ONLY_POSTS));
 app.use(`${API_V1}/*`, except((c) => OWN_BODY_PATHS.some((r) => r.test(c.req.path)), limitBody(), requireJsonBody(), limitJsonDepth()));
+// Idempotency-Key on native writes. Raw uploads stream (and are content-addressed, so a retry is
+// harmless); backup imports are resumable chunks checked on their own; read-only POSTs change nothing;
+// a new token's secret is never stored for a replay.
+app.use(
+  `${API_V1}/*`,
+  idempotency({
+    skip: (c) => [...DATASETS_RAW_BODY_PATHS, ...ADMIN_OWN_BODY_PATHS, ...READ_ONLY_POSTS].some((r) => r.test(c.req.path)),
+    secretResponses: [/^\/api\/v1\/tokens$/],
+    maxBody: DATASETS_COMMIT_JSON_LIMIT,
+  }),
+);
 
 app.route(API_V1, systemRoutes);
 app.route(API_V1, authRoutes);
@@ -122,7 +134,10 @@ app.doc(`${API_V1}/openapi.json`, {
     title: "Tern API",
     version: VERSION,
     description:
-      "Tern's native JSON API. Errors have the shape {\"error\":{\"code\",\"message\",\"request_id\"}}; every response carries X-Request-Id.",
+      "Tern's native JSON API. Errors have the shape {\"error\":{\"code\",\"message\",\"request_id\"}}; every response carries X-Request-Id. " +
+      "Writes (POST, PUT, PATCH, DELETE) take an optional Idempotency-Key header (1-255 printable ASCII characters, per token): a retry with the " +
+      "same key, method, path and body gets the first answer back with Idempotent-Replayed: true and changes nothing; the same key on another " +
+      "request is a 400, a retry while the first still runs a 409 with Retry-After. Answers below 500 are kept 24 hours; a 5xx frees the key.",
   },
   servers: [{ url: "/" }],
 });
@@ -135,7 +150,7 @@ app.onError((err, c) => (isMlflowPath(c.req.path) ? handleMlflowError(err, c) : 
 
 /** cron expression (as in wrangler.toml [triggers]) → jobs; pillars add theirs here. */
 export const jobs: JobRegistry = {
-  "* * * * *": [recordTick, monitoringJob, schedulePipelines, sweepAbandonedUploads],
+  "* * * * *": [recordTick, monitoringJob, schedulePipelines, sweepAbandonedUploads, sweepIdempotencyKeys],
 };
 
 export default {

@@ -39,6 +39,8 @@ import { pipelineRunLineage } from "./pipelines/lineage";
 import { ProjectRunService } from "./projects/service";
 import { AdminService } from "./admin/service";
 import { AdminStore } from "./admin/store";
+import { IdempotencyService } from "./system/idempotency-service";
+import { IdempotencyStore } from "./system/idempotency-store";
 
 export interface Services {
   tokens: TokenService;
@@ -61,6 +63,8 @@ export interface Services {
   projectRuns: ProjectRunService;
   /** Backups (export/import) and the maintenance mode they run in. */
   admin: AdminService;
+  /** Idempotency-Key records of native writes. */
+  idempotency: IdempotencyService;
 }
 
 function graceMs(value: string | undefined): number | undefined {
@@ -116,5 +120,6 @@ export function buildServices(env: WorkerBindings): Services {
     pipelineTasks: builtinPorts({ datasets, datasetStore, monitoring, registry, tuning }),
     projectRuns: new ProjectRunService(tracking, pipelines, new ArtifactService(new ArtifactStore(env.BLOBS))),
     admin: new AdminService(new AdminStore(db, env.BLOBS), env.STUDIES, env.PIPELINE_RUNS, graceMs(env.TERN_MAINTENANCE_GRACE_MS)),
+    idempotency: new IdempotencyService(new IdempotencyStore(db)),
   };
 }

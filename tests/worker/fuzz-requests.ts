@@ -179,3 +179,37 @@ export class FuzzGenerator {
     return { method: route.method, path, headers, body: raw.body, label: raw.label };
   }
 }
+
+/**
+ * Idempotency-Key headers for the fuzz suite's native writes, drawn from a stream of their own so that
+ * a seed still names the same requests: mostly fresh valid keys, some reused (a retry, or the same key
+ * on another request), and keys the API must refuse (too long, empty, not printable ASCII).
+ */
+export class IdempotencyKeys {
+  private readonly rand: () => number;
+  private previous: string | null = null;
+
+  constructor(seed: number) {
+    this.rand = mulberry32(seed ^ 0x1de9);
+  }
+
+  /** The key for the i-th request, or null for none; only native writes get one. */
+  next(i: number, method: string, path: string): string | null {
+    if (!path.startsWith("/api/v1/") || !["POST", "PUT", "PATCH", "DELETE"].includes(method)) return null;
+    const r = this.rand();
+    if (r >= 0.3) return null;
+    let key: string;
+    if (r < 0.15 || this.previous === null) key = `fuzz-${i}`;
+    else if (r < 0.22) key = this.previous;
+    else if (r < 0.25) key = "k".repeat(256);
+    else if (r < 0.27) key = "tab\there";
+    else key = "";
+    this.previous = key.length > 0 && key.length <= 255 && !key.includes("\t") ? key : this.previous;
+    return key;
+  }
+
+  /** Whether to send a keyed request a second time, as a client retrying it would. */
+  retry(): boolean {
+    return this.rand() < 0.5;
+  }
+}

@@ -20,10 +20,12 @@ import { MAX_MANIFEST_ENTRIES, MAX_MISSING_QUERY, type Dataset, type UploadState
 
 const security = [{ bearer: [] }];
 /** A 100,000-entry manifest is about 12 MB of JSON. */
-const COMMIT_JSON_LIMIT = 32 * 1024 * 1024;
+export const DATASETS_COMMIT_JSON_LIMIT = 32 * 1024 * 1024;
 
 /** Paths whose bodies these routes guard themselves (raw uploads; the large-JSON commit). */
-export const DATASETS_OWN_BODY_PATHS = [/^\/api\/v1\/blobs(\/(?!missing$|uploads$)[^/]+)?$/, /^\/api\/v1\/blobs\/uploads\/[^/]+\/parts\/[^/]+$/, /^\/api\/v1\/datasets\/[^/]+\/versions$/];
+/** Routes whose body is a raw file streamed to R2 (never buffered). */
+export const DATASETS_RAW_BODY_PATHS = [/^\/api\/v1\/blobs(\/(?!missing$|uploads$)[^/]+)?$/, /^\/api\/v1\/blobs\/uploads\/[^/]+\/parts\/[^/]+$/];
+export const DATASETS_OWN_BODY_PATHS = [...DATASETS_RAW_BODY_PATHS, /^\/api\/v1\/datasets\/[^/]+\/versions$/];
 /** POSTs of this router that only read. */
 export const DATASETS_READ_ONLY_POSTS = [/^\/api\/v1\/blobs\/missing$/];
 
@@ -196,7 +198,7 @@ export function blobResponse(c: Context<AppEnv>, d: Download, file: { name: stri
 
 export const datasetRoutes = createRouter();
 
-datasetRoutes.use("/datasets/:name/versions", except((c) => c.req.method !== "POST", limitBody(COMMIT_JSON_LIMIT), requireJsonBody(), limitJsonDepth()));
+datasetRoutes.use("/datasets/:name/versions", except((c) => c.req.method !== "POST", limitBody(DATASETS_COMMIT_JSON_LIMIT), requireJsonBody(), limitJsonDepth()));
 
 // --- content store ------------------------------------------------------------------------------
 

@@ -537,7 +537,15 @@ export class DatasetService {
         profileSource: profiled?.source ?? null,
       },
       manifest,
+      input.skipIfUnchanged ?? false,
     );
+    if (!row) {
+      // A concurrent commit of the same content got there first: it is the latest version now.
+      const fresh = await this.datasetRow(name);
+      const latest = await this.store.getVersion(fresh.datasetId, fresh.latestVersion);
+      if (!latest) throw new Error("the latest version is missing");
+      return { version: toVersion(latest, name), created: false };
+    }
     await this.notify({
       dataset: name,
       datasetId: ds.datasetId,

@@ -384,9 +384,11 @@ export class DatasetStore {
   /**
    * Commits a version in one batch: the manifest and its entries (when new), the version numbered
    * latest + 1 inside the transaction (so concurrent commits never share a number), and the dataset's
-   * latest pointer. Returns the stored row.
+   * latest pointer. Returns the stored row. With skipIfUnchanged, the version is written only when the
+   * latest version (read inside the same transaction) has other content or another file name; else
+   * nothing is written and this answers null, so concurrent identical commits make one version.
    */
-  async commitVersion(v: NewVersion, manifest: { sha256: string; entries: ManifestEntry[]; size: number } | null): Promise<VersionRow> {
+  async commitVersion(v: NewVersion, manifest: { sha256: string; entries: ManifestEntry[]; size: number } | null, skipIfUnchanged = false): Promise<VersionRow | null> {
     const statements: D1PreparedStatement[] = [];
     if (manifest) {
       statements.push(
@@ -415,7 +417,9 @@ export class DatasetStore {
            SELECT ?1, d.dataset_id, d.latest_version + 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
              COALESCE(?14, (SELECT v.version_id FROM dataset_versions v WHERE v.dataset_id = d.dataset_id AND v.version = d.latest_version)),
              ?15, ?16, ?17, ?18, ?19
-           FROM datasets d WHERE d.dataset_id = ?2`,
+           FROM datasets d WHERE d.dataset_id = ?2
+             AND NOT (?20 AND EXISTS (SELECT 1 FROM dataset_versions lv
+               WHERE lv.dataset_id = d.dataset_id AND lv.version = d.latest_version AND lv.root_sha256 = ?4 AND lv.file_name IS ?5))`,
         )
         .bind(
           v.versionId,
@@ -437,6 +441,7 @@ export class DatasetStore {
           v.profile,
           v.profileSource,
           v.createdAt,
+          skipIfUnchanged ? 1 : 0,
         ),
       this.d1
         .prepare("UPDATE datasets SET latest_version = latest_version + 1, updated_at = ?2 WHERE dataset_id = ?1 AND EXISTS (SELECT 1 FROM dataset_versions WHERE version_id = ?3)")
@@ -444,8 +449,8 @@ export class DatasetStore {
     );
     await this.d1.batch(statements);
     const row = await this.db.select().from(datasetVersions).where(eq(datasetVersions.versionId, v.versionId)).get();
-    if (!row) throw new Error("the committed version is missing");
-    return row;
+    if (!row && !skipIfUnchanged) throw new Error("the committed version is missing");
+    return row ?? null;
   }
 
   async listVersions(datasetId: string, offset: number, limit: number): Promise<VersionRow[]> {

@@ -895,3 +895,33 @@ export const pipelineRunLinks = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.runId, t.taskId, t.nodeKind, t.nodeKey, t.edge] }), index("pipeline_run_links_node").on(t.nodeKind, t.nodeKey)],
 );
+
+// ---------------------------------------------------------------------------------------------
+// Idempotency-Key: the first response to a keyed native write, replayed to retries of it.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * One row per (principal, Idempotency-Key). A row without a status is a request still running (its
+ * reservation); with one, the response that retries get back. Rows expire 24 h after created_at.
+ */
+export const idempotentRequests = sqliteTable(
+  "idempotent_requests",
+  {
+    /** Who sent it: "open", "bootstrap" or "token:<id>": keys of different principals never meet. */
+    principal: text("principal").notNull(),
+    key: text("key").notNull(),
+    /** SHA-256 over method, path with query, and the body's SHA-256. */
+    fingerprint: text("fingerprint").notNull(),
+    method: text("method").notNull(),
+    path: text("path").notNull(),
+    /** A random id of the request that holds the reservation: only it may complete or release it. */
+    owner: text("owner").notNull(),
+    status: integer("status"),
+    /** JSON object of the response headers worth replaying (content type, location). */
+    headers: text("headers"),
+    /** The response body; null with a status when the body was not kept (too large, or a secret). */
+    body: text("body"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.principal, t.key] }), index("idempotent_requests_created_at").on(t.createdAt)],
+);

@@ -16,6 +16,7 @@ import { handleMlflowError } from "./errors";
 import { idString, int64, keyValue, mlflowInput, repeated } from "./request";
 import { ASSESSMENT_SOURCE_TYPES, type AssessmentPatch } from "../traces/service";
 import { wireAssessment, wireTrace, wireTraceInfoV2, wireTraceInfoV3 } from "./trace-wire";
+import { readAtMost } from "../lib/bounded-read";
 
 /** OTLP batches can carry large inputs and outputs; D1 bounds what one span may hold anyway. */
 const OTLP_BODY_LIMIT = 16 * 1024 * 1024;
@@ -299,25 +300,8 @@ async function inflate(body: Uint8Array, encoding: string): Promise<Uint8Array> 
   if (encoding === "identity" || encoding === "") return body;
   if (encoding !== "gzip" && encoding !== "deflate") throw invalid(`Unsupported Content-Encoding: ${encoding}`);
   try {
-    const reader = new Blob([body]).stream().pipeThrough(new DecompressionStream(encoding)).getReader();
-    const parts: Uint8Array[] = [];
-    let size = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > OTLP_INFLATED_LIMIT) {
-        await reader.cancel();
-        throw invalid(`The decompressed request body exceeds the limit of ${OTLP_INFLATED_LIMIT} bytes`);
-      }
-      parts.push(value);
-    }
-    const out = new Uint8Array(size);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
+    const out = await readAtMost(new Blob([body]).stream().pipeThrough(new DecompressionStream(encoding)), OTLP_INFLATED_LIMIT);
+    if (out === null) throw invalid(`The decompressed request body exceeds the limit of ${OTLP_INFLATED_LIMIT} bytes`);
     return out;
   } catch (err) {
     if (err instanceof Error && err.name === "ApiError") throw err;

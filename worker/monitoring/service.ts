@@ -589,7 +589,11 @@ export class MonitoringService {
     const reader = this.deps.datasets;
     for (const m of monitors) {
       if (!isDue(m, at)) continue;
-      await this.store.setMonitorChecked(m.id, m.lastCheckedVersion, at);
+      // Cron may deliver one minute twice, concurrently: only the delivery that claims the tick checks.
+      if (!(await this.store.claimScheduledCheck(m.id, m.lastCheckedAt, at))) {
+        out.push({ monitorId: m.id, outcome: "skipped: claimed by another delivery" });
+        continue;
+      }
       if (!reader) {
         out.push({ monitorId: m.id, outcome: "skipped: datasets not available" });
         continue;

@@ -3,7 +3,7 @@
  * rules' new evaluation state and any alert events in one batch, so a report is either fully
  * recorded with its alerts or not at all.
  */
-import { and, asc, desc, eq, gte, inArray, lte, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, isNull, lte, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import { alertEvents, alertRules, monitorColumnScores, monitorReports, monitors } from "../db/schema";
@@ -340,5 +340,18 @@ export class MonitoringStore {
 
   async setMonitorChecked(id: string, version: string | null, at: number): Promise<void> {
     await this.db.update(monitors).set({ lastCheckedVersion: version, lastCheckedAt: at }).where(eq(monitors.id, id));
+  }
+
+  /**
+   * Claims a scheduled tick: moves last_checked_at from what the caller read to `at`, only if nobody
+   * moved it in between. True when this caller got the tick (two deliveries of one cron minute: one does).
+   */
+  async claimScheduledCheck(id: string, readLastCheckedAt: number | null, at: number): Promise<boolean> {
+    const r = await this.db
+      .update(monitors)
+      .set({ lastCheckedAt: at })
+      .where(and(eq(monitors.id, id), readLastCheckedAt === null ? isNull(monitors.lastCheckedAt) : eq(monitors.lastCheckedAt, readLastCheckedAt)))
+      .run();
+    return r.meta.changes === 1;
   }
 }

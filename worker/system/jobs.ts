@@ -9,3 +9,11 @@ export const recordTick: Job = {
     await buildServices(env).system.recordTick(cron, scheduledTime);
   },
 };
+
+/** Drops Idempotency-Key records older than 24 hours. */
+export const sweepIdempotencyKeys: Job = {
+  name: "system.sweep-idempotency-keys",
+  async run({ env }) {
+    await buildServices(env).idempotency.sweepExpired();
+  },
+};
