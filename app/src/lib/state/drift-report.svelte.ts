@@ -41,6 +41,8 @@ export class DriftReportState {
   fromMonitor = $state<{ id: string; name: string } | null>(null);
   /** Columns the monitor leaves out of its checks; a report opened from it leaves them out too. */
   ignored = $state<string[]>([]);
+  /** Opened from one of the monitor's saved reports: its two versions are preselected. */
+  fromReport = $state(false);
   /** Columns named in the headers of the picked files, for the settings table. */
   columnNames = $state<string[]>([]);
   settings = $state<Record<string, ColumnSettingInput>>({});
@@ -160,6 +162,7 @@ export class DriftReportState {
       this.saveTarget = m.id;
       this.driftShare = m.drift_share;
       this.ignored = m.column_settings.ignore ?? [];
+      this.fromReport = Boolean(versions.reference || versions.current);
       const reference = versions.reference || m.reference_dataset_version;
       if (reference) await this.useVersion("reference", await resolveVersionRef(reference));
       if (versions.current) await this.useVersion("current", await resolveVersionRef(versions.current));
