@@ -8,7 +8,7 @@
  * only a new training run.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -136,7 +136,7 @@ describe("npm run demo", () => {
     expect(g.nodes.find((n: any) => n.id === data).data.dataset).toBe("spx-training-features");
   });
 
-  it("walks the results in Chromium: champion, its run and data, the study, the drift alert, the pipeline grid and a task's log", async () => {
+  it("walks the results in Chromium: champion, its run and data with its diff, the study, the drift alert and its report exported, the pipeline grid and a task's log", async () => {
     const m = await monitor();
     const fired = (await v1(`/monitors/${m.id}/alerts?max_results=1000`)).alerts.find((e: any) => e.kind === "fired");
     const champion = (await get("/api/2.0/mlflow/registered-models/alias?name=spx-direction&alias=champion")).model_version;
@@ -160,6 +160,29 @@ describe("npm run demo", () => {
       const input = page.locator('[data-testid="dataset-input"][data-name="spx-training-features"]');
       await input.waitFor();
       expect(await input.locator('[data-testid="dataset-context"]').textContent()).toBe("training");
+      // Its dataset version, and from the dataset's versions the data diff of the newest window (the
+      // retraining's) against the one before it.
+      await input.locator('[data-testid="dataset-version-link"]').click();
+      await page.waitForURL(/\/datasets\/spx-training-features\/versions\/\d+$/);
+      const shown = Number(/\/versions\/(\d+)$/.exec(page.url())![1]);
+      await page.locator('[data-testid="version-meta"]').waitFor();
+      expect(await page.locator("h1").textContent()).toContain(`v${shown}`);
+      const windows = await versionsOf("spx-training-features");
+      expect(windows.map((w: any) => w.version)).toContain(shown);
+      expect(windows.length).toBeGreaterThanOrEqual(2);
+      const [after, before] = [windows[0].version, windows[1].version];
+      expect(windows[0].row_count).toBeGreaterThan(0);
+      await page.getByRole("link", { name: "spx-training-features", exact: true }).first().click();
+      await page.waitForURL(/\/datasets\/spx-training-features$/);
+      await page.getByRole("checkbox", { name: `Compare v${before}`, exact: true }).check();
+      await page.getByRole("checkbox", { name: `Compare v${after}`, exact: true }).check();
+      await page.getByRole("link", { name: "Compare", exact: true }).click();
+      await page.waitForURL(new RegExp(`/datasets/spx-training-features/diff\\?a=${before}&b=${after}$`));
+      const rows = (w: any) => w.row_count.toLocaleString("en-US");
+      const summary = page.locator('[data-testid="diff-summary"]');
+      await summary.waitFor();
+      expect(await summary.textContent()).toContain(`${rows(windows[1])} → ${rows(windows[0])}`);
+      await page.locator('[data-testid="column-diff"]').waitFor();
       // The study that chose its params.
       const run = (await v1(`/runs/${champion.run_id}`)).run;
       const study = (await v1(`/studies/by-name/${encodeURIComponent(run.tags["tern.study"])}`)).study;
@@ -171,6 +194,27 @@ describe("npm run demo", () => {
       await page.locator(`[data-testid="reports-table"] tr[data-report-id="${fired.report_id}"]`).waitFor();
       const event = page.locator('[data-testid="alert-events"] tr[data-event-kind="fired"]').filter({ hasText: fired.pipeline.run_id });
       await event.waitFor();
+      // That report opened in the drift page with the two versions it compared and the monitor's settings,
+      // computed again in this browser (every row is read: the same decisions), and exported as HTML.
+      const firing = (await v1(`/monitors/${m.id}/reports?max_results=1000`)).reports.find((r: any) => r.id === fired.report_id);
+      const ref = `${firing.reference.dataset} v${firing.reference.version}`;
+      const cur = `${firing.current.dataset} v${firing.current.version}`;
+      await page.locator(`[data-testid="reports-table"] tr[data-report-id="${fired.report_id}"] [data-testid="open-in-drift"]`).click();
+      await page.waitForURL(/\/monitoring\/drift\?monitor=/);
+      await expect.poll(async () => (await page.locator('[data-testid="current-selected"]').textContent()) ?? "", { timeout: 30_000 }).toContain(cur);
+      expect(await page.locator('[data-testid="reference-selected"]').textContent()).toContain(ref);
+      await page.locator('[data-testid="run"]:not([disabled])').click();
+      await page.locator('[data-testid="drift-report"]').waitFor({ timeout: 60_000 });
+      const decisions = await page.locator('[data-testid="drift-row"]').evaluateAll((rows) => Object.fromEntries(rows.map((r) => [r.getAttribute("data-column"), r.getAttribute("data-drifted")])));
+      expect(decisions).toEqual(Object.fromEntries(firing.summary.columns.map((c: any) => [c.column, String(c.drifted)])));
+      const [download] = await Promise.all([page.waitForEvent("download"), page.locator('[data-testid="export-html"]').click()]);
+      expect(download.suggestedFilename()).toBe("drift-report.html");
+      const html = readFileSync((await download.path())!, "utf8");
+      expect(html).toContain(`Reference: ${ref}`);
+      expect(html).toContain(`Current: ${cur}`);
+      const drifted = firing.summary.columns.filter((c: any) => c.drifted).map((c: any) => c.column);
+      expect(drifted.length).toBeGreaterThan(0);
+      for (const column of drifted) expect(html).toContain(`<summary>${column} — `);
       // The monthly pipeline's grid, and the log of one month's predict task.
       await page.goto(`${baseUrl}/pipelines/${predict.pipeline_id}`);
       const cell = page.locator('[data-testid="pipeline-grid"] tr[data-task-row="predict"] a').first();

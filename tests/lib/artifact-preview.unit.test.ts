@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseCsvHead } from "../../app/src/lib/artifacts/csv-head";
-import { datasetInputView, schemaColumns, sourceLocation } from "../../app/src/lib/artifacts/dataset-input";
+import { datasetInputView, datasetVersionPage, schemaColumns, sourceLocation } from "../../app/src/lib/artifacts/dataset-input";
 import { completeUtf8Prefix, contentRangeTotal, decodeHead, formatBytes, prettyJson, previewKind } from "../../app/src/lib/artifacts/preview";
 
 describe("artifact preview kinds", () => {
@@ -167,10 +167,20 @@ describe("dataset inputs", () => {
         ["num_elements", "600"],
       ],
       profileText: null,
+      versionPage: null,
     });
     const raw = datasetInputView({ dataset: { name: "d", digest: "1", source_type: "code", source: "notebook", schema: "opaque", profile: "[1,2]" } });
     expect(raw).toMatchObject({ source: "notebook", context: null, columns: null, schemaText: "opaque", profile: null, profileText: "[1,2]" });
     expect(sourceLocation('{"path": "s3://bucket/x"}')).toBe("s3://bucket/x");
     expect(sourceLocation('{"other": 1}')).toBe('{"other": 1}');
+  });
+
+  it("links a source that downloads a Tern dataset version to that version's page", () => {
+    const view = datasetInputView({ dataset: { name: "spx", digest: "abc", source_type: "http", source: '{"url": "http://127.0.0.1:8787/api/v1/datasets/spx%20daily/versions/12/download"}' } });
+    expect(view.versionPage).toBe("/datasets/spx%20daily/versions/12");
+    expect(datasetVersionPage("https://example.com/api/v1/datasets/spx/versions/3/download?token=x")).toBe("/datasets/spx/versions/3");
+    expect(datasetVersionPage("https://example.com/api/v1/datasets/spx/versions/latest/download")).toBeNull();
+    expect(datasetVersionPage("https://example.com/api/v1/datasets/spx/versions/3")).toBeNull();
+    expect(datasetVersionPage("s3://bucket/x.csv")).toBeNull();
   });
 });

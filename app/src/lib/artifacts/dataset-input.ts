@@ -30,6 +30,8 @@ export interface DatasetInputView {
   /** The profile's top-level figures, or null when it is absent or not a JSON object. */
   profile: [string, string][] | null;
   profileText: string | null;
+  /** The Tern dataset version's page when the source is a version's download URL, else null. */
+  versionPage: string | null;
 }
 
 export const DATASET_CONTEXT_TAG = "mlflow.data.context";
@@ -117,6 +119,12 @@ export function sourceLocation(source: string): string {
   return source;
 }
 
+/** A source that downloads a Tern dataset version (/api/v1/datasets/<name>/versions/<n>/download) names that version's page. */
+export function datasetVersionPage(location: string): string | null {
+  const m = /\/api\/v1\/datasets\/([^/?#]+)\/versions\/(\d+)\/download(?:[?#]|$)/.exec(location);
+  return m ? `/datasets/${m[1]}/versions/${m[2]}` : null;
+}
+
 export function datasetInputView(input: WireDatasetInput): DatasetInputView {
   const tags = (input.tags ?? []).map((t): [string, string] => [t.key, t.value]);
   const d = input.dataset;
@@ -127,6 +135,7 @@ export function datasetInputView(input: WireDatasetInput): DatasetInputView {
     digest: d.digest,
     sourceType: d.source_type,
     source: sourceLocation(d.source),
+    versionPage: datasetVersionPage(sourceLocation(d.source)),
     context: tags.find(([k]) => k === DATASET_CONTEXT_TAG)?.[1] ?? null,
     otherTags: tags.filter(([k]) => k !== DATASET_CONTEXT_TAG),
     columns,

@@ -39,6 +39,10 @@ export class DriftReportState {
   versions = $state<Record<string, VersionChoice[]>>({});
   /** The monitor the page was opened from, if any. */
   fromMonitor = $state<{ id: string; name: string } | null>(null);
+  /** Columns the monitor leaves out of its checks; a report opened from it leaves them out too. */
+  ignored = $state<string[]>([]);
+  /** Opened from one of the monitor's saved reports: its two versions are preselected. */
+  fromReport = $state(false);
   /** Columns named in the headers of the picked files, for the settings table. */
   columnNames = $state<string[]>([]);
   settings = $state<Record<string, ColumnSettingInput>>({});
@@ -100,7 +104,7 @@ export class DriftReportState {
         // The full read reports unreadable files; the settings table just stays shorter.
       }
     }
-    this.columnNames = [...names];
+    this.columnNames = [...names].filter((n) => !this.ignored.includes(n));
     for (const n of this.columnNames) this.settings[n] ??= { method: "", threshold: "" };
   }
 
@@ -147,17 +151,22 @@ export class DriftReportState {
 
   /**
    * Opened from a monitor: its reference version preselected as the reference, the newest version of
-   * its current-data dataset (if it has one) as the current data, its column settings and drift share
-   * applied, and the summary saved to it.
+   * its current-data dataset (if it has one) as the current data, its column settings, ignored columns
+   * and drift share applied, and the summary saved to it. Opened from one of its saved reports, the
+   * versions that report compared (ids or name@N) are preselected instead.
    */
-  async openMonitor(id: string): Promise<void> {
+  async openMonitor(id: string, versions: { reference?: string | null; current?: string | null } = {}): Promise<void> {
     try {
       const m = await monitoringApi.getMonitor(id);
       this.fromMonitor = { id: m.id, name: m.name };
       this.saveTarget = m.id;
       this.driftShare = m.drift_share;
-      if (m.reference_dataset_version) await this.useVersion("reference", await resolveVersionRef(m.reference_dataset_version));
-      if (m.current_dataset) {
+      this.ignored = m.column_settings.ignore ?? [];
+      this.fromReport = Boolean(versions.reference || versions.current);
+      const reference = versions.reference || m.reference_dataset_version;
+      if (reference) await this.useVersion("reference", await resolveVersionRef(reference));
+      if (versions.current) await this.useVersion("current", await resolveVersionRef(versions.current));
+      else if (m.current_dataset) {
         try {
           await this.useVersion("current", await datasetSourceApi.getVersion(m.current_dataset, "latest"));
         } catch {
@@ -225,7 +234,7 @@ export class DriftReportState {
       const [ref, cur] = await pool.readTables(refSource, curSource, (p) => {
         if (id === this.runId) this.progress = p.fraction;
       });
-      const plan = planReport(ref, cur, { columns: settings });
+      const plan = planReport(this.withoutIgnored(ref), this.withoutIgnored(cur), { columns: settings });
       this.phase = "computing";
       this.progress = 0;
       this.done = 0;
@@ -250,6 +259,10 @@ export class DriftReportState {
       this.phase = "error";
       this.error = err instanceof Error ? err.message : String(err);
     }
+  }
+
+  private withoutIgnored<T extends { columns: { name: string }[] }>(table: T): T {
+    return this.ignored.length ? { ...table, columns: table.columns.filter((c) => !this.ignored.includes(c.name)) } : table;
   }
 
   cancel(): void {
