@@ -24,7 +24,13 @@ describe("the backup catalog", () => {
     expect(exportedTables().find((t) => t.name === "model_version_tags")!.references).toContain("model_versions");
   });
 
+  it("knows each table's primary key in key order, composite or single", () => {
+    const byName = new Map(schemaTables().map((t) => [t.name, t]));
+    expect(byName.get("metrics")!.primaryKey).toEqual(["run_uuid", "key", "step", "timestamp", "value", "is_nan"]);
+    expect(byName.get("runs")!.primaryKey).toEqual(["run_uuid"]);
+  });
+
   it("refuses a cycle of foreign keys", () => {
-    expect(() => insertionOrder([{ name: "a", columns: [], references: ["b"] }, { name: "b", columns: [], references: ["a"] }])).toThrow(/cycle/);
+    expect(() => insertionOrder([{ name: "a", columns: [], references: ["b"], primaryKey: [] }, { name: "b", columns: [], references: ["a"], primaryKey: [] }])).toThrow(/cycle/);
   });
 });

@@ -58,9 +58,9 @@ async function exportAll(pageSize = 3): Promise<Exported> {
   const rows: Exported["rows"] = {};
   for (const t of begin.tables) {
     rows[t.name] = [];
-    let after = 0;
+    let after: number | string = 0;
     for (;;) {
-      const page = await ok("GET", `/admin/export/tables/${t.name}?after=${after}&limit=${pageSize}`);
+      const page = await ok("GET", `/admin/export/tables/${t.name}?after=${encodeURIComponent(after)}&limit=${pageSize}`);
       rows[t.name].push(...page.rows);
       if (page.next_after === null) break;
       after = page.next_after;
@@ -167,6 +167,14 @@ describe("backups through the admin API", () => {
     exported = await exportAll();
     expect(exported.rows.runs.map((r) => r.run_uuid)).toEqual([runId]);
     expect(exported.rows.metrics.filter((m) => m.key === "loss").map((m) => m.value)).toEqual(VALUES.map((v) => (Object.is(v, -0) ? 0 : v)));
+    // metrics is WITHOUT ROWID: its pages follow the primary key, and they hold every point once.
+    const pk = (m: Record<string, unknown>) => [m.run_uuid, m.key, m.step, m.timestamp, m.value, m.is_nan];
+    const sorted = [...exported.rows.metrics].sort((a, b) => {
+      for (const [x, y] of pk(a).map((v, i) => [v, pk(b)[i]] as const)) if (x !== y) return (x as number | string) < (y as number | string) ? -1 : 1;
+      return 0;
+    });
+    expect(exported.rows.metrics).toEqual(sorted);
+    expect(exported.rows.metrics).toHaveLength(2 * VALUES.length);
     expect(Object.keys(exported.studies)).toEqual([studyId]);
     expect(exported.studies[studyId].tables.trials.rows).toHaveLength(5);
     expect(exported.runs[pipelineRunId].tables.run.rows).toHaveLength(1);
@@ -181,6 +189,17 @@ describe("backups through the admin API", () => {
     expect((await api("GET", "/admin/export/tables/system_state")).json.error.message).toContain("not exported");
     expect((await api("GET", "/admin/export/tables/nope")).status).toBe(404);
     expect((await api("GET", "/admin/export/tables/runs?limit=0")).status).toBe(400);
+    expect((await api("GET", "/admin/export/tables/runs?after=-1")).status).toBe(400);
+    expect((await api("GET", `/admin/export/tables/runs?after=${encodeURIComponent('["a"]')}`)).status).toBe(400);
+    for (const after of ["x", "[1]", '["r","k",1,2,3,null]', "[]"]) {
+      const page = await api("GET", `/admin/export/tables/metrics?after=${encodeURIComponent(after)}`);
+      expect(page.status, after).toBe(400);
+      expect(page.json.error.message, after).toContain("run_uuid, key, step, timestamp, value, is_nan");
+    }
+    const firstPage = await ok("GET", "/admin/export/tables/metrics?limit=1");
+    const secondPage = await ok("GET", `/admin/export/tables/metrics?limit=1&after=${encodeURIComponent(firstPage.next_after)}`);
+    expect(JSON.parse(firstPage.next_after)).toEqual(Object.values(firstPage.rows[0]));
+    expect(secondPage.rows).toEqual(exported.rows.metrics.slice(1, 2));
     expect((await api("GET", "/admin/export/studies/not-hex")).status).toBe(400);
     expect((await api("GET", `/admin/export/studies/${"0".repeat(32)}`)).status).toBe(404);
     expect((await api("GET", "/admin/export/object?key=missing")).status).toBe(404);

@@ -128,10 +128,13 @@ adminRoutes.openapi(
     security,
     request: {
       params: TableName,
-      query: z.object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(500) }),
+      query: z.object({ after: z.string().max(4096).default("0"), limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(500) }),
     },
     responses: {
-      200: jsonResponse(z.object({ table: z.string(), columns: z.array(z.string()), rows: z.array(Row), next_after: z.number().nullable() }), "The rows; pass next_after as after for the next page"),
+      200: jsonResponse(
+        z.object({ table: z.string(), columns: z.array(z.string()), rows: z.array(Row), next_after: z.union([z.number().int(), z.string()]).nullable() }),
+        "The rows; pass next_after as after for the next page (a rowid, or a JSON array of the primary key for a WITHOUT ROWID table)",
+      ),
       ...notFoundError,
       ...standardErrors,
     },

@@ -20,7 +20,7 @@ import type { DurableObjectDump } from "../system/do-dump";
 import { VERSION } from "../system/service";
 import type { PipelineRunApi, PipelineRunObject } from "../pipelines/pipeline-run-object";
 import type { StudyObject } from "../tuning/study-object";
-import { type Cell, type ObjectInfo, type Row, AdminStore, MAINTENANCE_KEY } from "./store";
+import { type Cell, type ObjectInfo, type PageStart, type Row, AdminStore, MAINTENANCE_KEY } from "./store";
 import { type CatalogTable, EXCLUDED_TABLES, SEEDED_ROWS, TARGET_MAY_HOLD, exportedTables } from "./tables";
 
 export const FORMAT_VERSION = 1;
@@ -56,6 +56,27 @@ function restored(r: RestoreResult): { status: "restored" | "present" } {
   if (r.ok) return { status: "restored" };
   if (r.code === "RESOURCE_ALREADY_EXISTS") return { status: "present" };
   throw new ApiError(r.code, r.message);
+}
+
+function rowidStart(after: string): PageStart {
+  if (!/^\d{1,16}$/.test(after)) throw invalid(`after: expected 0 or the next_after of the previous page, got '${after}'`);
+  return { rowid: Number(after) };
+}
+
+/** The primary key a page of a WITHOUT ROWID table starts after: "0" (the start) or a JSON array of its values. */
+function keyStart(t: CatalogTable, after: string): PageStart {
+  if (after === "0") return { key: null };
+  let key: unknown;
+  try {
+    key = JSON.parse(after);
+  } catch {
+    key = undefined;
+  }
+  const cell = (v: unknown) => typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
+  if (!Array.isArray(key) || key.length !== t.primaryKey.length || !key.every(cell)) {
+    throw invalid(`after: expected 0 or the next_after of the previous page (a JSON array of ${t.name}'s ${t.primaryKey.join(", ")}), got '${after}'`);
+  }
+  return { key: key as Cell[] };
 }
 
 export class AdminService {
@@ -132,10 +153,16 @@ export class AdminService {
     return { export_id: mode.id, started_at: mode.since, ...this.catalog() };
   }
 
-  async tablePage(name: string, after: number, limit: number): Promise<{ table: string; columns: string[]; rows: Row[]; next_after: number | null }> {
+  /**
+   * One page of a table. `after` is "0" for the first page, then the previous page's next_after: a
+   * rowid, or for a WITHOUT ROWID table the JSON array of the last row's primary key.
+   */
+  async tablePage(name: string, after: string, limit: number): Promise<{ table: string; columns: string[]; rows: Row[]; next_after: number | string | null }> {
     const t = this.table(name);
-    const { rows, lastRowid } = await this.store.page(t, after, limit);
-    return { table: t.name, columns: t.columns, rows, next_after: rows.length === limit ? lastRowid : null };
+    const start = (await this.store.withoutRowid(t.name)) ? keyStart(t, after) : rowidStart(after);
+    const { rows, last } = await this.store.page(t, start, limit);
+    const next = rows.length === limit ? last : null;
+    return { table: t.name, columns: t.columns, rows, next_after: next === null ? null : "rowid" in next ? next.rowid : JSON.stringify(next.key) };
   }
 
   private study(studyId: string): StudyDumps {

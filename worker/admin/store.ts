@@ -9,6 +9,11 @@ import type { CatalogTable } from "./tables";
 export type Cell = string | number | null;
 export type Row = Record<string, Cell>;
 
+/** Where a page of a table starts: after a rowid, or after a primary key's values (null: the first page). */
+export type PageStart = { rowid: number } | { key: Cell[] | null };
+
+const withoutRowid = new Map<string, boolean>();
+
 export const MAINTENANCE_KEY = "maintenance";
 const PROGRESS_PREFIX = "import.rows.";
 
@@ -49,15 +54,44 @@ export class AdminStore {
     return this.db.$client;
   }
 
-  /** Rows after `afterRowid`, in rowid order (rowids do not move while the instance is read-only). */
-  async page(table: CatalogTable, afterRowid: number, limit: number): Promise<{ rows: Row[]; lastRowid: number | null }> {
+  /**
+   * Whether a table is WITHOUT ROWID: it then has no rowid and is paged by its primary key. Asked of
+   * the database once per table (its schema only changes with a deploy, which starts a new Worker).
+   */
+  async withoutRowid(table: string): Promise<boolean> {
+    let known = withoutRowid.get(table);
+    if (known === undefined) {
+      const r = await this.d1.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?").bind(table).first<{ sql: string | null }>();
+      const sql = r?.sql ?? "";
+      // The table options follow the closing parenthesis of the column list: `) WITHOUT ROWID, STRICT`.
+      known = /\bWITHOUT\s+ROWID\b/i.test(sql.slice(sql.lastIndexOf(")")));
+      withoutRowid.set(table, known);
+    }
+    return known;
+  }
+
+  /**
+   * Rows after `after`, in rowid order or, for a WITHOUT ROWID table, in primary key order (keyset
+   * paging). Neither order moves while the instance is read-only.
+   */
+  async page(table: CatalogTable, after: PageStart, limit: number): Promise<{ rows: Row[]; last: PageStart | null }> {
     const columns = table.columns.map(quote).join(", ");
+    if ("rowid" in after) {
+      const result = await this.d1
+        .prepare(`SELECT rowid AS "__rowid", ${columns} FROM ${quote(table.name)} WHERE rowid > ? ORDER BY rowid LIMIT ?`)
+        .bind(after.rowid, limit)
+        .all<Row & { __rowid: number }>();
+      const rows = result.results.map(({ __rowid, ...row }) => row as Row);
+      return { rows, last: result.results.length ? { rowid: result.results[result.results.length - 1].__rowid } : null };
+    }
+    const key = table.primaryKey.map(quote).join(", ");
+    const where = after.key === null ? "" : `WHERE (${key}) > (${table.primaryKey.map(() => "?").join(", ")})`;
     const result = await this.d1
-      .prepare(`SELECT rowid AS "__rowid", ${columns} FROM ${quote(table.name)} WHERE rowid > ? ORDER BY rowid LIMIT ?`)
-      .bind(afterRowid, limit)
-      .all<Row & { __rowid: number }>();
-    const rows = result.results.map(({ __rowid, ...row }) => row as Row);
-    return { rows, lastRowid: result.results.length ? result.results[result.results.length - 1].__rowid : null };
+      .prepare(`SELECT ${columns} FROM ${quote(table.name)} ${where} ORDER BY ${key} LIMIT ?`)
+      .bind(...(after.key ?? []), limit)
+      .all<Row>();
+    const lastRow = result.results[result.results.length - 1];
+    return { rows: result.results, last: lastRow ? { key: table.primaryKey.map((c) => lastRow[c]) } : null };
   }
 
   async counts(tables: CatalogTable[]): Promise<Record<string, number>> {

@@ -13,6 +13,8 @@ export interface CatalogTable {
   columns: string[];
   /** Tables this one references by foreign key (other than itself). */
   references: string[];
+  /** The primary key's columns in key order (empty when the table declares none). */
+  primaryKey: string[];
 }
 
 /** Tables an export leaves out, each with the reason a restored instance does not need it. */
@@ -42,7 +44,8 @@ export function schemaTables(): CatalogTable[] {
       const target = getTableConfig(fk.reference().foreignTable).name;
       if (target !== config.name) references.add(target);
     }
-    out.push({ name: config.name, columns: config.columns.map((c) => c.name), references: [...references] });
+    const primaryKey = config.primaryKeys[0]?.columns.map((c) => c.name) ?? config.columns.filter((c) => c.primary).map((c) => c.name);
+    out.push({ name: config.name, columns: config.columns.map((c) => c.name), references: [...references], primaryKey });
   }
   return out;
 }
