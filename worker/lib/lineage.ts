@@ -47,6 +47,37 @@ export function parseNodeRef(raw: string): NodeRef {
   return { kind: raw.slice(0, colon), key: raw.slice(colon + 1) };
 }
 
+/** The kinds a pipeline task may say it read or made. */
+export const TASK_LINK_KINDS = ["dataset_version", "model_version", "run"];
+
+export interface TaskLink {
+  ref: NodeRef;
+  edge: string;
+  direction: "input" | "output";
+}
+
+/**
+ * What a task says it read (inputs) and made (outputs), as lineage refs with their edges (task_input and
+ * task_output unless named). Throws LineageRefError naming the first bad entry.
+ */
+export function parseTaskLinks(inputs: readonly { object: string; edge?: string }[], outputs: readonly { object: string; edge?: string }[]): TaskLink[] {
+  const links: TaskLink[] = [];
+  for (const [direction, list] of [["input", inputs], ["output", outputs]] as const) {
+    for (const [i, l] of list.entries()) {
+      const where = `${direction}s[${i}].object`;
+      let ref: NodeRef;
+      try {
+        ref = parseNodeRef(l.object);
+      } catch (err) {
+        throw err instanceof LineageRefError ? new LineageRefError(`${where}: ${err.message}`) : err;
+      }
+      if (!TASK_LINK_KINDS.includes(ref.kind)) throw new LineageRefError(`${where}: a task links ${TASK_LINK_KINDS.join(", ")}, not '${ref.kind}'`);
+      links.push({ ref, edge: l.edge ?? `task_${direction}`, direction });
+    }
+  }
+  return links;
+}
+
 /**
  * The dataset version an MLflow dataset source names, if it names one: a `tern://datasets/<name>/versions/<n>`
  * URI or any URL containing `/api/v1/datasets/<name>/versions/<n>` (e.g. the version's download URL).

@@ -9,7 +9,7 @@ import { jsonBody, jsonResponse, notFoundError, standardErrors } from "../http/s
 import { ATTEMPT_STATES, MAX_ATTEMPTS_KEPT } from "../lib/pipelines/attempts";
 import { RUN_STATES, TASK_STATES } from "../lib/pipelines/machine";
 import { TASK_ID } from "../lib/pipelines/spec";
-import { LineageRefError, parseNodeRef, type NodeRef } from "../lib/lineage";
+import { LineageRefError, parseTaskLinks, type TaskLink } from "../lib/lineage";
 import { invalid } from "../http/errors";
 import { DEFAULT_LEASE_MS } from "./service";
 
@@ -387,7 +387,6 @@ const TaskLink = z
     edge: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, "an edge name is 1-64 lowercase letters, digits or '_'").optional(),
   })
   .strict();
-const LINKABLE_KINDS = ["dataset_version", "model_version", "run"];
 
 pipelineRoutes.openapi(
   createRoute({
@@ -405,19 +404,12 @@ pipelineRoutes.openapi(
   async (c) => {
     const { run_id, task_id } = c.req.valid("param");
     const b = c.req.valid("json");
-    const links: { ref: NodeRef; edge: string; direction: "input" | "output" }[] = [];
-    for (const [direction, list] of [["input", b.inputs], ["output", b.outputs]] as const) {
-      for (const [i, l] of list.entries()) {
-        let ref: NodeRef;
-        try {
-          ref = parseNodeRef(l.object);
-        } catch (err) {
-          if (err instanceof LineageRefError) throw invalid(`${direction}s[${i}].object: ${err.message}`);
-          throw err;
-        }
-        if (!LINKABLE_KINDS.includes(ref.kind)) throw invalid(`${direction}s[${i}].object: a task links ${LINKABLE_KINDS.join(", ")}, not '${ref.kind}'`);
-        links.push({ ref, edge: l.edge ?? (direction === "input" ? "task_input" : "task_output"), direction });
-      }
+    let links: TaskLink[];
+    try {
+      links = parseTaskLinks(b.inputs, b.outputs);
+    } catch (err) {
+      if (err instanceof LineageRefError) throw invalid(err.message);
+      throw err;
     }
     for (const l of links) await c.var.services.lineage.checkExists(l.ref);
     const recorded = await c.var.services.pipelines.recordTaskLineage(
