@@ -7,11 +7,11 @@
 //  b) speed: median ask latency over HTTP with 100, 1000 and 2000 completed trials in a 6-D space, against
 //     the same TPE call in-process in Node on the same trials, measured in the same run (the baseline: the
 //     difference is HTTP and storage overhead), with ratios, and ask+tell throughput from 16 concurrent
-//     clients. Beside each, a read round trip (one trial) and a write round trip (an ask without a search
-//     space, which stores a trial and samples nothing), so the overhead can be split into the runtime's
-//     request cost, its durable-write cost and the rest.
+//     clients. Beside each, a read round trip (one trial) and the two writes of a trial without sampling
+//     (an ask without a search space, which stores a trial, and its tell), so the overhead can be split
+//     into the runtime's request cost, the cost of storing the ask and the tell, and the rest.
 // Environment: TERN_URL, TERN_TOKEN, BENCH_TRIALS, BENCH_SEEDS, BENCH_SAMPLERS (tpe,random, or every
-// registered type), BENCH_CHECKPOINTS (100,1000,2000), BENCH_ASKS (15 timed asks per checkpoint),
+// registered type), BENCH_CHECKPOINTS (100,1000,2000), BENCH_ASKS (40 timed asks per checkpoint),
 // BENCH_CLIENTS (16), BENCH_THROUGHPUT_TRIALS (400), BENCH_PARALLEL (6 studies at a time), BENCH_SKIP
 // (quality or speed).
 import { mkdtempSync, rmSync } from "node:fs";
@@ -26,7 +26,7 @@ const env = process.env;
 const TRIALS = Number(env.BENCH_TRIALS ?? 100);
 const SEEDS = Number(env.BENCH_SEEDS ?? 10);
 const CHECKPOINTS = (env.BENCH_CHECKPOINTS ?? "100,1000,2000").split(",").map(Number);
-const ASKS = Number(env.BENCH_ASKS ?? 15);
+const ASKS = Number(env.BENCH_ASKS ?? 40);
 const CLIENTS = Number(env.BENCH_CLIENTS ?? 16);
 const THROUGHPUT_TRIALS = Number(env.BENCH_THROUGHPUT_TRIALS ?? 400);
 const PARALLEL = Number(env.BENCH_PARALLEL ?? 6);
@@ -263,7 +263,7 @@ async function speed(lib) {
   const space = Object.fromEntries(Object.entries(SPEED_SPACE).map(([k, v]) => [k, lib.parseDistribution(v).distribution]));
   const sampler = lib.createSampler({ type: "tpe" }, ["minimize"]);
   let done = 0;
-  console.log("  completed   HTTP ask (median)   in-process TPE (median)   overhead (HTTP − in-process)   HTTP ÷ in-process   read round trip (median)   write round trip (median)");
+  console.log("  completed   HTTP ask (median)   in-process TPE (median)   overhead (HTTP − in-process)   HTTP ÷ in-process   read round trip (median)   ask without sampling (median)   tell (median)");
   const rows = [];
   for (const target of CHECKPOINTS) {
     // Seed the study up to `target` completed trials: enqueue fixed params, ask (nothing to sample), tell.
@@ -316,22 +316,26 @@ async function speed(lib) {
       await get(`/studies/${id}/trials/${i % target}`);
       reads.push(performance.now() - t0);
     }
-    // A write without sampling: an ask with no search space stores one RUNNING trial, then it is told
-    // FAIL. Its round trip minus the read's is what making a change durable costs on this runtime.
+    // Writes without sampling: an ask with no search space stores one RUNNING trial, and its tell stores
+    // the result. Each round trip minus the read's is what storing that change costs on this runtime.
     const writes = [];
+    const tells = [];
     for (let i = 0; i < ASKS; i++) {
-      const t0 = performance.now();
+      let t0 = performance.now();
       const asked = await post(`/studies/${id}/ask`);
       writes.push(performance.now() - t0);
+      t0 = performance.now();
       await post(`/studies/${id}/trials/${asked.trial_number}/tell`, { state: "FAIL" });
+      tells.push(performance.now() - t0);
     }
     const w = median(writes);
+    const tl = median(tells);
     const r = median(remote);
     const l = median(local);
     const f = median(reads);
-    rows.push({ target, r, l, f, w });
+    rows.push({ target, r, l, f, w, tl });
     console.log(
-      `  ${String(target).padStart(9)}   ${ms(r).padStart(17)}   ${ms(l).padStart(23)}   ${ms(r - l).padStart(28)}   ${`${(r / l).toFixed(2)}×`.padStart(17)}   ${ms(f).padStart(24)}   ${ms(w).padStart(25)}`,
+      `  ${String(target).padStart(9)}   ${ms(r).padStart(17)}   ${ms(l).padStart(23)}   ${ms(r - l).padStart(28)}   ${`${(r / l).toFixed(2)}×`.padStart(17)}   ${ms(f).padStart(24)}   ${ms(w).padStart(29)}   ${ms(tl).padStart(13)}`,
     );
   }
   const base = rows[0];
@@ -340,11 +344,13 @@ async function speed(lib) {
   }
   const at1000 = rows.find((x) => x.target === 1000);
   if (at1000) {
+    const storage = at1000.w - at1000.f + (at1000.tl - at1000.f);
     console.log(
       `  bars at 1000 trials: HTTP ask ${ms(at1000.r)} (bar 14 ms, ${(at1000.r / 14).toFixed(2)} of it); ` +
-        `storage overhead ${ms(at1000.r - at1000.l)} (bar 5 ms, ${((at1000.r - at1000.l) / 5).toFixed(2)} of it); ` +
-        `beyond a read round trip to the same study object: ${ms(at1000.r - at1000.l - at1000.f)}; ` +
-        `a durable write without sampling costs ${ms(at1000.w - at1000.f)} more than a read`,
+        `ask+tell storage overhead ${ms(storage)} (bar 5 ms, ${(storage / 5).toFixed(2)} of it: what the ask and the tell ` +
+        `cost beyond two read round trips to the same study object)\n` +
+        `  the ask's whole overhead beyond in-process sampling: ${ms(at1000.r - at1000.l)}, of which a read round trip ` +
+        `(the runtime's request floor) is ${ms(at1000.f)}`,
     );
   }
   await request("DELETE", `/studies/${id}`);

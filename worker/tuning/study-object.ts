@@ -7,8 +7,9 @@
  * fails trials whose heartbeat went stale (and enqueues their retries).
  *
  * The D1 summary row and the tracking runs of trials failed by heartbeat are brought up to date after
- * the reply, off the request path: one flush at a time, later changes coalesced into the next one. Reading
- * the study (getInfo) waits for a pending flush, so a client that reads its study sees D1 agree. Runs
+ * the reply, off the request path: one flush at a time, and at most one every quarter of a second, so
+ * that the asks and tells of a busy study share D1 writes. Reading the study (getInfo) skips that wait
+ * and waits for the flush, so a client that reads its study sees D1 agree. Runs
  * still to be ended are kept in storage until they are, and every wake-up flushes once, so nothing
  * depends on memory surviving an eviction. A write is not acknowledged before an alarm stands by to
  * flush it, so a runtime that dies before its flush leaves D1 behind only until that alarm fires.
@@ -78,6 +79,11 @@ const parseOrNull = <T>(text: string | null): T | null => (text === null ? null 
 const PENDING_RUN_ENDS = "pending_run_ends";
 /** How soon the alarm checks that D1 caught up with a change (the flush after the reply normally has). */
 const MIRROR_CHECK_MS = 5_000;
+/**
+ * The least time between two D1 mirrors of a study, so that a burst of asks and tells costs one D1 write
+ * rather than one per call. Reading the study (and the alarm) skips the wait.
+ */
+const MIRROR_DELAY_MS = 250;
 
 export class StudyObject extends TernDurableObject {
   private study: StudyState | null = null;
@@ -86,6 +92,10 @@ export class StudyObject extends TernDurableObject {
   /** The revision D1 is known to hold; -1 after a wake-up, so the first flush writes it again. */
   private mirroredRevision = -1;
   private flushing: Promise<void> | null = null;
+  /** Ends the wait of a flush that is holding back to coalesce changes; null when none waits. */
+  private hurry: (() => void) | null = null;
+  /** When the last flush began writing to D1 (0: not since this wake-up). */
+  private lastMirrorAt = 0;
   /** The stored text of each meta key, so an operation writes only the keys it changed. */
   private storedMeta = new Map<string, string>();
   /** The stale-check alarm this object last saw or set; undefined until read after a wake-up. */
@@ -247,16 +257,25 @@ export class StudyObject extends TernDurableObject {
 
   /**
    * Brings D1 up to the study's revision and ends queued tracking runs. While one flush runs, callers
-   * share it, and it loops until nothing is left, so a burst of asks and tells costs a few D1 writes.
+   * share it, and it loops until nothing is left. A flush that follows the previous one within
+   * MIRROR_DELAY_MS first waits out the rest of it, so the calls of a busy study are mirrored together;
+   * an `urgent` caller (a read of the study, the alarm) cuts such a wait short.
    */
-  private flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
+  private flush(urgent = false): Promise<void> {
+    if (this.flushing) {
+      if (urgent) this.hurry?.();
+      return this.flushing;
+    }
     const study = this.study;
     if (!study || (study.revision === this.mirroredRevision && this.pendingRunEnds.length === 0)) return Promise.resolve();
     const flushing = (async () => {
       // Yield first, so `this.flushing` is set before the loop can finish.
       await null;
       try {
+        // An idle study is mirrored at once; a busy one at most every MIRROR_DELAY_MS.
+        const wait = this.lastMirrorAt + MIRROR_DELAY_MS - Date.now();
+        if (!urgent && wait > 0) await this.coalesce(wait);
+        this.lastMirrorAt = Date.now();
         for (;;) {
           const current = this.study;
           if (!current || (current.revision === this.mirroredRevision && this.pendingRunEnds.length === 0)) break;
@@ -275,6 +294,19 @@ export class StudyObject extends TernDurableObject {
     })();
     this.flushing = flushing;
     return flushing;
+  }
+
+  /** Waits `ms`, or until an urgent flush asks for the change. */
+  private coalesce(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.hurry = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.hurry = done;
+    });
   }
 
   /** Ends the tracking run of each queued trial, then drops it from the stored queue. */
@@ -326,7 +358,7 @@ export class StudyObject extends TernDurableObject {
   }
 
   async getInfo(): Promise<StudyResult<StudyInfo>> {
-    await this.flush();
+    await this.flush(true);
     return this.run((s) => this.info(s), false);
   }
 
@@ -448,7 +480,7 @@ export class StudyObject extends TernDurableObject {
   override async alarm(): Promise<void> {
     this.alarmAt = null; // a fired alarm is gone
     this.run((s) => this.failStale(s, Date.now()));
-    await this.flush();
+    await this.flush(true);
     await this.scheduleStaleCheck();
     // A flush that failed is tried again.
     await this.keepMirrorAlarm();
