@@ -474,6 +474,30 @@ let scratch = new Float64Array(0);
 /** log p(x) of the mixture for each joint sample (internal representation). */
 export function logPdfParzen(pe: ParzenEstimator, samples: Readonly<Record<string, number[]>>): number[] {
   const names = Object.keys(pe.dims);
+  if (names.length !== 1) return logPdfRows(pe, samples, names);
+  // One dimension (univariate TPE): the density depends on the value alone, and candidates drawn from l(x)
+  // repeat (a choice, a grid point), so each distinct value is evaluated once.
+  const xs = samples[names[0]];
+  const slot = new Map<number, number>();
+  const distinct: number[] = [];
+  const which = new Int32Array(xs.length);
+  for (let i = 0; i < xs.length; i++) {
+    let j = slot.get(xs[i]);
+    if (j === undefined) {
+      j = distinct.length;
+      distinct.push(xs[i]);
+      slot.set(xs[i], j);
+    }
+    which[i] = j;
+  }
+  if (distinct.length === xs.length) return logPdfRows(pe, samples, names);
+  const values = logPdfRows(pe, { [names[0]]: distinct }, names);
+  const result = new Array<number>(xs.length);
+  for (let i = 0; i < xs.length; i++) result[i] = values[which[i]];
+  return result;
+}
+
+function logPdfRows(pe: ParzenEstimator, samples: Readonly<Record<string, readonly number[]>>, names: readonly string[]): number[] {
   const size = names.length > 0 ? samples[names[0]].length : 0;
   const K = pe.weights.length;
   // terms[i·K + k] = log w_k + Σ_dims log p_k(x_i), summed in the same order as a per-point loop would.
@@ -497,12 +521,22 @@ export function logPdfParzen(pe: ParzenEstimator, samples: Readonly<Record<strin
       result[i] = max;
       continue;
     }
+    // Σ exp(y) in component order, skipping every exp that cannot change the sum: a term below half an ulp
+    // of s leaves s as it is (round to nearest), and exp(y) < s·2⁻⁵⁴ (under half an ulp) when
+    // y < log s − 38 (54·ln 2 ≈ 37.43, with room for the rounding of the log). The bound uses an earlier,
+    // smaller s, refreshed when s has grown 256-fold, which only makes it stricter. Below −746 exp is 0
+    // anyway. NaN is never skipped, so it propagates as before.
     let s = 0;
+    let skipBelow = -746;
+    let refreshAbove = 0;
     for (let k = 0; k < K; k++) {
       const y = terms[row + k] - max;
-      // exp underflows to exactly 0 below −745.14, and adding 0 leaves s unchanged: skip the call (NaN
-      // still goes through, so it propagates as before).
-      if (!(y < -746)) s += Math.exp(y);
+      if (y < skipBelow) continue;
+      s += Math.exp(y);
+      if (s > refreshAbove) {
+        skipBelow = Math.max(-746, Math.log(s) - 38);
+        refreshAbove = 256 * s;
+      }
     }
     result[i] = Math.log(s) + max;
   }
