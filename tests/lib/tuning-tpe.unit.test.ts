@@ -6,8 +6,10 @@ import type {
   TrialState,
 } from "../../worker/lib/tuning/distributions";
 import { contains } from "../../worker/lib/tuning/distributions";
+import { LOG_SQRT_2PI, logDiffExp, logGaussMass, logNdtr } from "../../worker/lib/tuning/normal";
 import { Rng, sampleRandom } from "../../worker/lib/tuning/random";
 import {
+  type ParzenEstimator,
   type TpeOptions,
   type TrialRecord,
   buildParzenEstimator,
@@ -236,6 +238,81 @@ describe("Parzen estimator matches Optuna's _ParzenEstimator", () => {
     for (let i = 0; i < 2000; i++) cov += (s.x[i] - mx) * (s.n[i] - mn);
     expect(cov / 2000).toBeGreaterThan(1);
   });
+});
+
+/**
+ * The mixture log density of one parameter written the plain way: every component's term at every point,
+ * then log Σ exp over all of them. logPdfParzen skips work (exps that cannot change the sum, far grid
+ * cells, repeated values) and must still agree with this bit for bit.
+ */
+function plainLogPdf(pe: ParzenEstimator, name: string, xs: number[]): number[] {
+  const dim = pe.dims[name];
+  return xs.map((x) => {
+    const terms = pe.weights.map((w, k) => {
+      const lw = Math.log(w);
+      if (dim.kind === "categorical") return lw + Math.log(dim.probs[k][x]);
+      const { mus, sigmas, logMass, logSigma, low, high } = dim;
+      const d = dim.distribution;
+      if (d.step === null) {
+        const t = d.log ? Math.log(x) : x;
+        if (t < low || t > high) return -Infinity;
+        const z = (t - mus[k]) / sigmas[k];
+        return lw + (-0.5 * z * z - LOG_SQRT_2PI - logMass[k] - logSigma[k]);
+      }
+      const half = d.step / 2;
+      const a = ((d.log ? Math.log(x - half) : x - half) - mus[k]) / sigmas[k];
+      const b = ((d.log ? Math.log(x + half) : x + half) - mus[k]) / sigmas[k];
+      let mass: number;
+      if (b <= 0) mass = logDiffExp(logNdtr(b), logNdtr(a));
+      else if (a > 0) mass = logDiffExp(logNdtr(-a), logNdtr(-b));
+      else mass = logGaussMass(a, b);
+      return lw + (mass - logMass[k]);
+    });
+    let max = -Infinity;
+    for (const t of terms) if (t > max) max = t;
+    if (max === -Infinity || Number.isNaN(max)) return max;
+    let s = 0;
+    for (const t of terms) s += Math.exp(t - max);
+    return Math.log(s) + max;
+  });
+}
+
+describe("logPdfParzen equals the plain per-point mixture bit for bit", () => {
+  const spaces: Record<string, Distribution> = {
+    int: I(1, 64),
+    logInt: I(16, 4096, true),
+    stepped: F(0, 1, false, 0.05),
+    steppedInt: I(-30, 30, false, 3),
+    float: F(-5, 5),
+    logFloat: F(1e-5, 1, true),
+    choice: C(["a", "b", "c", "d"]),
+  };
+  for (const [name, d] of Object.entries(spaces)) {
+    it(`${name}: one-dimensional estimators from 1 to 1500 observations`, () => {
+      const rng = Rng.seeded(name.length * 7919);
+      for (const n of [1, 30, 400, 1500]) {
+        // Clustered observations (half of them near one value) and a spread, as a study's history has.
+        const obs = Array.from({ length: n }, (_, i) => {
+          const v = i % 2 === 0 ? sampleRandom(d, rng) : d.type === "categorical" ? d.choices[1] : sampleRandom({ ...d, high: d.low + (d.high - d.low) / 8 } as Distribution, rng);
+          return d.type === "categorical" ? d.choices.indexOf(v) : (v as number);
+        });
+        const pe = buildParzenEstimator({ [name]: obs }, { [name]: d }, {
+          priorWeight: 1,
+          considerMagicClip: true,
+          considerEndpoints: false,
+          weights: defaultWeights,
+          multivariate: false,
+        });
+        const drawn = sampleParzen(pe, rng, 24)[name];
+        const points = [...drawn, ...Array.from({ length: 24 }, () => {
+          const v = sampleRandom(d, rng);
+          return d.type === "categorical" ? d.choices.indexOf(v) : (v as number);
+        })];
+        if (d.type !== "categorical") points.push(d.low, d.high, d.low, d.high);
+        expect(logPdfParzen(pe, { [name]: points })).toEqual(plainLogPdf(pe, name, points));
+      }
+    });
+  }
 });
 
 describe("splitTrials", () => {
@@ -558,6 +635,18 @@ describe("sortedOrder", () => {
       const got = [...sortedOrder(xs, n)];
       expect(got).toEqual(reference(xs));
     }
+  });
+
+  it("orders large arrays with infinities, subnormals and values that differ in the last bit", () => {
+    const rng = Rng.seeded(12);
+    const pool = [Infinity, -Infinity, 5e-324, -5e-324, 1, 1 + Number.EPSILON, -1, -1 - Number.EPSILON, 0, -0, 2 ** 40, -(2 ** -40)];
+    for (const n of [1, 2, 255, 256, 257, 3000]) {
+      const xs = Array.from({ length: n }, () =>
+        rng.random() < 0.5 ? pool[Math.floor(rng.random() * pool.length)] : (rng.random() - 0.5) * 10 ** Math.floor(rng.random() * 40 - 20),
+      );
+      expect([...sortedOrder(xs, n)]).toEqual(reference(xs));
+    }
+    expect([...sortedOrder([], 0)]).toEqual([]);
   });
 
   it("places −0 and 0 as one run, in index order", () => {

@@ -500,6 +500,10 @@ export function logPdfParzen(pe: ParzenEstimator, samples: Readonly<Record<strin
 function logPdfRows(pe: ParzenEstimator, samples: Readonly<Record<string, readonly number[]>>, names: readonly string[]): number[] {
   const size = names.length > 0 ? samples[names[0]].length : 0;
   const K = pe.weights.length;
+  if (names.length === 1) {
+    const dim = pe.dims[names[0]];
+    if (dim.kind === "numeric" && dim.distribution.step !== null) return logPdfGrid1D(dim, pe.weights, samples[names[0]]);
+  }
   // terms[i·K + k] = log w_k + Σ_dims log p_k(x_i), summed in the same order as a per-point loop would.
   // A scratch buffer reused between calls (one ask evaluates a dozen such matrices), zeroed by the fill.
   if (scratch.length < size * K) scratch = new Float64Array(Math.max(size * K, 2 * scratch.length));
@@ -541,6 +545,115 @@ function logPdfRows(pe: ParzenEstimator, samples: Readonly<Record<string, readon
     result[i] = Math.log(s) + max;
   }
   return result;
+}
+
+/**
+ * logPdfRows for a one-dimensional grid estimator (univariate TPE's int and stepped parameters), with the
+ * same result bit for bit but without the cell masses that cannot change it. The cell mass of a
+ * component is at most Φ(−d) ≤ exp(−d²/2)/2 for a cell d standard deviations from its centre, so
+ * log w + (−d²/2 − log mass) bounds the component's term from above (rounding is monotone, so the bound
+ * survives the same floating-point steps). Exact terms are computed first where the bound could beat the
+ * largest exact term found so far, which fixes the maximum; the sum then skips, as logPdfRows does, every
+ * term whose exp cannot change it, deciding by the bound where that suffices. A cell far out in a
+ * component's tail needs neither its log Φ values nor their difference.
+ */
+function logPdfGrid1D(dim: NumericKernels, weights: readonly number[], xs: readonly number[]): number[] {
+  const { logMass, unique, uniqueMus, uniqueSigmas } = dim;
+  const d = dim.distribution;
+  const half = (d.step as number) / 2;
+  const K = weights.length;
+  const U = uniqueMus.length;
+  const logWeights = new Float64Array(K);
+  for (let k = 0; k < K; k++) logWeights[k] = Math.log(weights[k]);
+  // Per cell edge: log Φ(−|z|) of each distinct component, computed when first needed (NaN until then).
+  const edges = new Map<number, Float64Array>();
+  const edgeRow = (e: number): Float64Array => {
+    let row = edges.get(e);
+    if (!row) edges.set(e, (row = new Float64Array(U).fill(NaN)));
+    return row;
+  };
+  const cell: GridCell = { zLo: new Float64Array(U), zHi: new Float64Array(U), lo: edgeRow(0), hi: edgeRow(0), mass: new Float64Array(U) };
+  const { zLo, zHi, mass } = cell;
+  const massBound = new Float64Array(U);
+  const bound = new Float64Array(K);
+  const result = new Array<number>(xs.length);
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i];
+    const eLo = d.log ? Math.log(x - half) : x - half;
+    const eHi = d.log ? Math.log(x + half) : x + half;
+    cell.lo = edgeRow(eLo);
+    cell.hi = edgeRow(eHi);
+    for (let u = 0; u < U; u++) {
+      const a = (eLo - uniqueMus[u]) / uniqueSigmas[u];
+      const b = (eHi - uniqueMus[u]) / uniqueSigmas[u];
+      zLo[u] = a;
+      zHi[u] = b;
+      const far = a > 0 ? a : b < 0 ? -b : 0;
+      massBound[u] = -0.5 * far * far;
+      mass[u] = NaN;
+    }
+    let top = 0;
+    for (let k = 0; k < K; k++) {
+      bound[k] = logWeights[k] + (massBound[unique[k]] - logMass[k]);
+      if (bound[k] > bound[top]) top = k;
+    }
+    let max = logWeights[top] + (cellMass(cell, unique[top]) - logMass[top]);
+    for (let k = 0; k < K; k++) {
+      if (bound[k] <= max) continue;
+      const t = logWeights[k] + (cellMass(cell, unique[k]) - logMass[k]);
+      if (t > max) max = t;
+    }
+    if (max === -Infinity || Number.isNaN(max)) {
+      result[i] = max;
+      continue;
+    }
+    let s = 0;
+    let skipBelow = -746;
+    let refreshAbove = 0;
+    for (let k = 0; k < K; k++) {
+      if (bound[k] - max < skipBelow) continue;
+      const y = logWeights[k] + (cellMass(cell, unique[k]) - logMass[k]) - max;
+      if (y < skipBelow) continue;
+      s += Math.exp(y);
+      if (s > refreshAbove) {
+        skipBelow = Math.max(-746, Math.log(s) - 38);
+        refreshAbove = 256 * s;
+      }
+    }
+    result[i] = Math.log(s) + max;
+  }
+  return result;
+}
+
+/** One grid cell of logPdfGrid1D: standardised edges per distinct component and what is computed so far. */
+interface GridCell {
+  zLo: Float64Array;
+  zHi: Float64Array;
+  /** log Φ(−|z|) at the lower and upper edge (shared with neighbouring cells), NaN until computed. */
+  lo: Float64Array;
+  hi: Float64Array;
+  /** log mass of the cell per distinct component, NaN until computed. */
+  mass: Float64Array;
+}
+
+/** The cell's log mass under distinct component u, with addNumericLogPdf's formulas. */
+function cellMass(cell: GridCell, u: number): number {
+  let m = cell.mass[u];
+  if (m === m) return m;
+  const a = cell.zLo[u];
+  const b = cell.zHi[u];
+  if (b <= 0 || a > 0) {
+    // logDiffExp of log Φ at the edges, mirrored into the left tail right of the centre.
+    let la = cell.lo[u];
+    if (la !== la) cell.lo[u] = la = logNdtr(a <= 0 ? a : -a);
+    let lb = cell.hi[u];
+    if (lb !== lb) cell.hi[u] = lb = logNdtr(b <= 0 ? b : -b);
+    m = b <= 0 ? logDiffExp(lb, la) : logDiffExp(la, lb);
+  } else {
+    m = logGaussMass(a, b);
+  }
+  cell.mass[u] = m;
+  return m;
 }
 
 // ---------------------------------------------------------------------------------------------------------
