@@ -503,6 +503,15 @@ function logPdfRows(pe: ParzenEstimator, samples: Readonly<Record<string, readon
   if (names.length === 1) {
     const dim = pe.dims[names[0]];
     if (dim.kind === "numeric" && dim.distribution.step !== null) return logPdfGrid1D(dim, pe.weights, samples[names[0]]);
+    if (dim.kind === "categorical") {
+      // log Σ w_k·p_k(c) directly: the same mixture as the log-sum-exp, up to rounding in the last bits.
+      return samples[names[0]].map((x) => {
+        const c = Math.trunc(x);
+        let s = 0;
+        for (let k = 0; k < K; k++) s += pe.weights[k] * dim.probs[k][c];
+        return Math.log(s);
+      });
+    }
   }
   // terms[i·K + k] = log w_k + Σ_dims log p_k(x_i), summed in the same order as a per-point loop would.
   // A scratch buffer reused between calls (one ask evaluates a dozen such matrices), zeroed by the fill.
@@ -548,23 +557,28 @@ function logPdfRows(pe: ParzenEstimator, samples: Readonly<Record<string, readon
 }
 
 /**
- * logPdfRows for a one-dimensional grid estimator (univariate TPE's int and stepped parameters), with the
- * same result bit for bit but without the cell masses that cannot change it. The cell mass of a
- * component is at most Φ(−d) ≤ exp(−d²/2)/2 for a cell d standard deviations from its centre, so
- * log w + (−d²/2 − log mass) bounds the component's term from above (rounding is monotone, so the bound
- * survives the same floating-point steps). Exact terms are computed first where the bound could beat the
- * largest exact term found so far, which fixes the maximum; the sum then skips, as logPdfRows does, every
- * term whose exp cannot change it, deciding by the bound where that suffices. A cell far out in a
- * component's tail needs neither its log Φ values nor their difference.
+ * logPdfRows for a one-dimensional grid estimator (univariate TPE's int and stepped parameters). Components
+ * that share (μ, σ) give every cell the same mass, so the mixture is summed over the distinct pairs with
+ * their weights added up (equal to the per-component sum up to rounding in the last bits). The cell mass of
+ * a pair is at most Φ(−d) ≤ exp(−d²/2)/2 for a cell d standard deviations from its centre, which bounds
+ * the pair's term from above: exact terms are computed first where the bound could beat the largest exact
+ * term so far, which fixes the maximum, and the sum then skips, as logPdfRows does, every term whose exp
+ * cannot change it, deciding by the bound where that suffices. So a cell far out in a component's tail
+ * needs neither its log Φ values nor their difference.
  */
 function logPdfGrid1D(dim: NumericKernels, weights: readonly number[], xs: readonly number[]): number[] {
   const { logMass, unique, uniqueMus, uniqueSigmas } = dim;
   const d = dim.distribution;
   const half = (d.step as number) / 2;
-  const K = weights.length;
   const U = uniqueMus.length;
-  const logWeights = new Float64Array(K);
-  for (let k = 0; k < K; k++) logWeights[k] = Math.log(weights[k]);
+  // Per distinct pair: the log of its summed weight and its normaliser.
+  const pairWeight = new Float64Array(U);
+  const pairLogMass = new Float64Array(U);
+  for (let k = 0; k < weights.length; k++) {
+    pairWeight[unique[k]] += weights[k];
+    pairLogMass[unique[k]] = logMass[k];
+  }
+  const pairLogWeight = pairWeight.map(Math.log);
   // Per cell edge: log Φ(−|z|) of each distinct component, computed when first needed (NaN until then).
   const edges = new Map<number, Float64Array>();
   const edgeRow = (e: number): Float64Array => {
@@ -574,8 +588,7 @@ function logPdfGrid1D(dim: NumericKernels, weights: readonly number[], xs: reado
   };
   const cell: GridCell = { zLo: new Float64Array(U), zHi: new Float64Array(U), lo: edgeRow(0), hi: edgeRow(0), mass: new Float64Array(U) };
   const { zLo, zHi, mass } = cell;
-  const massBound = new Float64Array(U);
-  const bound = new Float64Array(K);
+  const bound = new Float64Array(U);
   const result = new Array<number>(xs.length);
   for (let i = 0; i < xs.length; i++) {
     const x = xs[i];
@@ -583,24 +596,24 @@ function logPdfGrid1D(dim: NumericKernels, weights: readonly number[], xs: reado
     const eHi = d.log ? Math.log(x + half) : x + half;
     cell.lo = edgeRow(eLo);
     cell.hi = edgeRow(eHi);
+    let top = 0;
     for (let u = 0; u < U; u++) {
       const a = (eLo - uniqueMus[u]) / uniqueSigmas[u];
       const b = (eHi - uniqueMus[u]) / uniqueSigmas[u];
       zLo[u] = a;
       zHi[u] = b;
       const far = a > 0 ? a : b < 0 ? -b : 0;
-      massBound[u] = -0.5 * far * far;
+      bound[u] = pairLogWeight[u] + (-0.5 * far * far - pairLogMass[u]);
+      if (bound[u] > bound[top]) top = u;
       mass[u] = NaN;
     }
-    let top = 0;
-    for (let k = 0; k < K; k++) {
-      bound[k] = logWeights[k] + (massBound[unique[k]] - logMass[k]);
-      if (bound[k] > bound[top]) top = k;
-    }
-    let max = logWeights[top] + (cellMass(cell, unique[top]) - logMass[top]);
-    for (let k = 0; k < K; k++) {
-      if (bound[k] <= max) continue;
-      const t = logWeights[k] + (cellMass(cell, unique[k]) - logMass[k]);
+    // The maximum term: exact terms of every pair whose bound exceeds the largest exact term so far,
+    // starting from the pair with the largest bound.
+    let max = -Infinity;
+    for (let j = -1; j < U; j++) {
+      const u = j < 0 ? top : j;
+      if (!(bound[u] > max)) continue;
+      const t = pairLogWeight[u] + (cellMass(cell, u) - pairLogMass[u]);
       if (t > max) max = t;
     }
     if (max === -Infinity || Number.isNaN(max)) {
@@ -610,9 +623,9 @@ function logPdfGrid1D(dim: NumericKernels, weights: readonly number[], xs: reado
     let s = 0;
     let skipBelow = -746;
     let refreshAbove = 0;
-    for (let k = 0; k < K; k++) {
-      if (bound[k] - max < skipBelow) continue;
-      const y = logWeights[k] + (cellMass(cell, unique[k]) - logMass[k]) - max;
+    for (let u = 0; u < U; u++) {
+      if (bound[u] - max < skipBelow) continue;
+      const y = pairLogWeight[u] + (cellMass(cell, u) - pairLogMass[u]) - max;
       if (y < skipBelow) continue;
       s += Math.exp(y);
       if (s > refreshAbove) {
