@@ -597,41 +597,44 @@ function logPdfGrid1D(dim: NumericKernels, weights: readonly number[], xs: reado
     cell.lo = edgeRow(eLo);
     cell.hi = edgeRow(eHi);
     let top = 0;
+    let topBound = -Infinity;
     for (let u = 0; u < U; u++) {
       const a = (eLo - uniqueMus[u]) / uniqueSigmas[u];
       const b = (eHi - uniqueMus[u]) / uniqueSigmas[u];
       zLo[u] = a;
       zHi[u] = b;
       const far = a > 0 ? a : b < 0 ? -b : 0;
-      bound[u] = pairLogWeight[u] + (-0.5 * far * far - pairLogMass[u]);
-      if (bound[u] > bound[top]) top = u;
+      const bu = pairLogWeight[u] + (-0.5 * far * far - pairLogMass[u]);
+      bound[u] = bu;
+      if (bu > topBound) {
+        topBound = bu;
+        top = u;
+      }
       mass[u] = NaN;
     }
     // The maximum term: exact terms of every pair whose bound exceeds the largest exact term so far,
     // starting from the pair with the largest bound.
     let max = -Infinity;
+    let argmax = -1;
     for (let j = -1; j < U; j++) {
       const u = j < 0 ? top : j;
-      if (!(bound[u] > max)) continue;
+      if (!(bound[u] > max) || u === argmax) continue;
       const t = pairLogWeight[u] + (cellMass(cell, u) - pairLogMass[u]);
-      if (t > max) max = t;
+      if (t > max || (argmax < 0 && t === t)) {
+        max = t;
+        argmax = u;
+      }
     }
-    if (max === -Infinity || Number.isNaN(max)) {
-      result[i] = max;
+    if (argmax < 0 || max === -Infinity) {
+      result[i] = argmax < 0 ? NaN : -Infinity;
       continue;
     }
-    let s = 0;
-    let skipBelow = -746;
-    let refreshAbove = 0;
+    // The largest term first: with s ≥ 1 a term below e⁻³⁸ (under half an ulp of 1) cannot change s.
+    let s = 1;
     for (let u = 0; u < U; u++) {
-      if (bound[u] - max < skipBelow) continue;
+      if (u === argmax || bound[u] - max < -38) continue;
       const y = pairLogWeight[u] + (cellMass(cell, u) - pairLogMass[u]) - max;
-      if (y < skipBelow) continue;
-      s += Math.exp(y);
-      if (s > refreshAbove) {
-        skipBelow = Math.max(-746, Math.log(s) - 38);
-        refreshAbove = 256 * s;
-      }
+      if (!(y < -38)) s += Math.exp(y);
     }
     result[i] = Math.log(s) + max;
   }
@@ -795,10 +798,7 @@ export function splitTrials(
   if (multi) {
     ({ below: belowComplete, above: aboveComplete } = splitCompleteMulti(complete, rest, directions));
   } else {
-    const sorted = complete
-      .map((t, i) => ({ t, i, key: completeKey(t, directions[0]) }))
-      .sort((a, b) => cmp(a.key, b.key) || a.i - b.i)
-      .map((e) => e.t);
+    const sorted = sortBy(complete, (t) => completeKey(t, directions[0]));
     const k = Math.min(rest, sorted.length);
     belowComplete = sorted.slice(0, k);
     aboveComplete = sorted.slice(k);
@@ -820,8 +820,17 @@ export function splitTrials(
   const k = Math.min(rest, sortedInfeasible.length);
   const below = [...belowComplete, ...belowPruned, ...sortedInfeasible.slice(0, k)];
   const above = [...aboveComplete, ...abovePruned, ...sortedInfeasible.slice(k), ...running];
-  const byNumber = (a: TrialRecord, b: TrialRecord) => a.number - b.number;
-  return { below: below.sort(byNumber), above: above.sort(byNumber) };
+  const byNumber = (t: TrialRecord) => t.number;
+  return { below: sortBy(below, byNumber), above: sortBy(above, byNumber) };
+}
+
+/** The items ordered by a numeric key, equal keys in input order (a stable sort), through sortedOrder. */
+function sortBy<T>(items: readonly T[], key: (item: T) => number): T[] {
+  const keys = items.map(key);
+  const order = sortedOrder(keys, keys.length);
+  const out = new Array<T>(items.length);
+  for (let j = 0; j < out.length; j++) out[j] = items[order[j]];
+  return out;
 }
 
 const EPS = 1e-12;
@@ -920,14 +929,18 @@ function observationsOf(
   searchSpace: Readonly<Record<string, Distribution>>,
 ): { obs: Record<string, number[]>; kept: number[] } {
   const names = Object.keys(searchSpace);
-  const obs: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, [] as number[]]));
+  const dists = names.map((n) => searchSpace[n]);
+  const columns = names.map(() => [] as number[]);
   const kept: number[] = [];
-  trials.forEach((t, i) => {
-    if (!names.every((n) => Object.prototype.hasOwnProperty.call(t.params, n))) return;
-    for (const n of names) obs[n].push(toInternal(searchSpace[n], t.params[n]));
+  for (let i = 0; i < trials.length; i++) {
+    const params = trials[i].params;
+    let all = true;
+    for (let j = 0; j < names.length && all; j++) all = Object.prototype.hasOwnProperty.call(params, names[j]);
+    if (!all) continue;
+    for (let j = 0; j < names.length; j++) columns[j].push(toInternal(dists[j], params[names[j]]));
     kept.push(i);
-  });
-  return { obs, kept };
+  }
+  return { obs: Object.fromEntries(names.map((n, j) => [n, columns[j]])), kept };
 }
 
 function tpeJoint(
