@@ -104,6 +104,7 @@ export function erfcx(x: number): number {
  * would be multiplied by the (large) exponent itself; beyond z = 2 z² is split exactly as well.
  */
 function upperTail(z: number): number {
+  if (z > 38.7) return 0; // exp(−z²/2) < 2⁻¹⁰⁷⁵ rounds to 0 (a kernel's normaliser often has both ends there)
   const e = z > 2 ? expNegSquare(z, 0.5) : Math.exp(-0.5 * z * z);
   return 0.5 * e * erfcxNonNegative(z / SQRT2);
 }
