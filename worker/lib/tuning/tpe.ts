@@ -175,34 +175,49 @@ function checkWeights(w: number[], n: number): number[] {
 
 /**
  * Indices 0..m−1 ordered by xs[i], equal values (−0 and 0 included) in index order: the stable comparator
- * sort, but done as a native numeric sort of the values, each index then placed at the start of its value's
- * run plus the number of equal values before it (the binary search finds −0 and 0 as one run). With a NaN (no order) the comparator sort is used.
+ * sort, done as a bottom-up merge sort of the indices (insertion-sorted runs of 8, then merges that take
+ * from the right run only when strictly smaller, and skip a merge when the runs are already in order).
+ * With a NaN (no order) the comparator sort is used.
  */
 export function sortedOrder(xs: readonly number[], m: number): Uint32Array {
-  const order = new Uint32Array(m);
-  const sorted = new Float64Array(m);
-  let nan = false;
+  let order = new Uint32Array(m);
+  for (let i = 0; i < m; i++) order[i] = i;
+  const v = new Float64Array(m);
   for (let i = 0; i < m; i++) {
-    sorted[i] = xs[i];
-    if (xs[i] !== xs[i]) nan = true;
+    if (xs[i] !== xs[i]) return order.sort((a, b) => xs[a] - xs[b] || a - b);
+    v[i] = xs[i];
   }
-  if (nan) {
-    for (let i = 0; i < m; i++) order[i] = i;
-    return order.sort((a, b) => xs[a] - xs[b] || a - b);
-  }
-  sorted.sort();
-  // filled[j]: how many indices already placed in the run of equal values starting at j.
-  const filled = new Uint32Array(m);
-  for (let i = 0; i < m; i++) {
-    const v = xs[i];
-    let lo = 0;
-    let hi = m;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (sorted[mid] < v) lo = mid + 1;
-      else hi = mid;
+  const RUN = 8;
+  for (let start = 0; start < m; start += RUN) {
+    const end = Math.min(m, start + RUN);
+    for (let i = start + 1; i < end; i++) {
+      const k = order[i];
+      const x = v[k];
+      let j = i - 1;
+      while (j >= start && v[order[j]] > x) {
+        order[j + 1] = order[j];
+        j--;
+      }
+      order[j + 1] = k;
     }
-    order[lo + filled[lo]++] = i;
+  }
+  let next = new Uint32Array(m);
+  for (let width = RUN; width < m; width *= 2) {
+    for (let start = 0; start < m; start += 2 * width) {
+      const mid = Math.min(m, start + width);
+      const end = Math.min(m, start + 2 * width);
+      if (mid >= end || !(v[order[mid]] < v[order[mid - 1]])) {
+        for (let t = start; t < end; t++) next[t] = order[t];
+        continue;
+      }
+      let i = start;
+      let j = mid;
+      let k = start;
+      while (i < mid && j < end) next[k++] = v[order[j]] < v[order[i]] ? order[j++] : order[i++];
+      while (i < mid) next[k++] = order[i++];
+      while (j < end) next[k++] = order[j++];
+    }
+    [order, next] = [next, order];
   }
   return order;
 }
