@@ -132,6 +132,11 @@ export interface ParzenParameters {
   considerEndpoints: boolean;
   weights: (n: number) => number[];
   multivariate: boolean;
+  /**
+   * Normalised mixture weights already computed, by number of observations (the weights depend on nothing
+   * else for a given `weights` function and prior weight), shared by the estimators of one sample.
+   */
+  weightCache?: Map<string, { fn: (n: number) => number[]; weights: number[] }>;
 }
 
 export interface NumericKernels {
@@ -342,15 +347,22 @@ export function buildParzenEstimator(
 ): ParzenEstimator {
   const names = Object.keys(searchSpace);
   const n = names.length > 0 ? (observations[names[0]]?.length ?? 0) : 0;
+  const cacheKey = `${n}:${params.priorWeight}`;
+  const cached = predeterminedWeights ? undefined : params.weightCache?.get(cacheKey);
   let weights: number[];
-  if (n === 0) {
-    weights = [1];
+  if (cached && cached.fn === params.weights) {
+    weights = cached.weights;
   } else {
-    weights = checkWeights(predeterminedWeights ? [...predeterminedWeights] : params.weights(n), n);
-    weights.push(params.priorWeight);
+    if (n === 0) {
+      weights = [1];
+    } else {
+      weights = checkWeights(predeterminedWeights ? [...predeterminedWeights] : params.weights(n), n);
+      weights.push(params.priorWeight);
+    }
+    const total = weights.reduce((a, b) => a + b, 0);
+    weights = weights.map((w) => w / total);
+    if (!predeterminedWeights) params.weightCache?.set(cacheKey, { fn: params.weights, weights });
   }
-  const total = weights.reduce((a, b) => a + b, 0);
-  weights = weights.map((w) => w / total);
   const dims: ParzenEstimator["dims"] = {};
   for (const name of names) {
     const d = searchSpace[name];
@@ -486,6 +498,18 @@ function addCategoricalLogPdf(dim: CategoricalKernels, xs: readonly number[], te
 
 let scratch = new Float64Array(0);
 
+/** log of each mixture weight, kept per weights array (estimators of one sample share their weights). */
+const logWeightsCache = new WeakMap<readonly number[], Float64Array>();
+
+function logWeightsOf(weights: readonly number[]): Float64Array {
+  let logs = logWeightsCache.get(weights);
+  if (!logs) {
+    logs = Float64Array.from(weights, Math.log);
+    logWeightsCache.set(weights, logs);
+  }
+  return logs;
+}
+
 /** log p(x) of the mixture for each joint sample (internal representation). */
 export function logPdfParzen(pe: ParzenEstimator, samples: Readonly<Record<string, number[]>>): number[] {
   const names = Object.keys(pe.dims);
@@ -532,8 +556,7 @@ function logPdfRows(pe: ParzenEstimator, samples: Readonly<Record<string, readon
   // A scratch buffer reused between calls (one ask evaluates a dozen such matrices), zeroed by the fill.
   if (scratch.length < size * K) scratch = new Float64Array(Math.max(size * K, 2 * scratch.length));
   const terms = scratch;
-  const logWeights = new Float64Array(K);
-  for (let k = 0; k < K; k++) logWeights[k] = Math.log(pe.weights[k]);
+  const logWeights = logWeightsOf(pe.weights);
   for (let i = 0; i < size; i++) terms.set(logWeights, i * K);
   for (const name of names) {
     const dim = pe.dims[name];
@@ -912,10 +935,12 @@ interface TpeSplit {
 
 export interface TpeMemo {
   splits: Map<string, TpeSplit>;
+  /** Mixture weights by number of observations (see ParzenParameters.weightCache). */
+  weights: NonNullable<ParzenParameters["weightCache"]>;
 }
 
 export function tpeMemo(): TpeMemo {
-  return { splits: new Map() };
+  return { splits: new Map(), weights: new Map() };
 }
 
 /** The good/bad split of the considered trials (finished ones, plus running ones under the constant liar). */
@@ -935,7 +960,9 @@ function splitFor(input: TpeInput, o: TpeOptions, directions: readonly StudyDire
 }
 
 function finishedCount(trials: readonly TrialRecord[]): number {
-  return trials.filter((t) => t.state === "COMPLETE" || t.state === "PRUNED").length;
+  let n = 0;
+  for (const t of trials) if (t.state === "COMPLETE" || t.state === "PRUNED") n++;
+  return n;
 }
 
 /** Observations of the trials that hold every parameter of the space, and which trials those were. */
@@ -972,6 +999,7 @@ function tpeJoint(
     considerEndpoints: o.considerEndpoints,
     weights: o.weights,
     multivariate: o.multivariate,
+    weightCache: input.memo?.weights,
   };
   const belowObs = observationsOf(below, searchSpace);
   let belowWeights: number[] | undefined;
