@@ -28,7 +28,7 @@ import {
   toInternal,
   transformedBounds,
 } from "./distributions";
-import { LOG_SQRT_2PI, logDiffExp, logGaussMass, logNdtr, truncNormPpf } from "./normal";
+import { LOG_SQRT_2PI, erfcx, logGaussMass, truncNormPpf } from "./normal";
 import {
   greedyHypervolumeSubset,
   hypervolumeContributions,
@@ -435,15 +435,13 @@ function addNumericLogPdf(dim: NumericKernels, xs: readonly number[], terms: Flo
     }
     return;
   }
-  // A grid value's probability is the component's mass over its grid cell. Unless the cell straddles the
-  // component's centre, that mass is logDiffExp of log Φ at the two cell edges (mirrored to the left tail
-  // on the right of the centre), exactly as logGaussMass forms it; neighbouring candidate cells share an
-  // edge, so log Φ is computed once per distinct edge and component.
+  // A grid value's probability is the component's mass over its grid cell (logCellMass); neighbouring
+  // candidate cells share an edge, so erfcx is computed once per distinct edge and component.
   const half = d.step / 2;
   const { unique, uniqueMus, uniqueSigmas } = dim;
   const U = uniqueMus.length;
   const cells = new Map<number, Float64Array>();
-  // Per edge: the standardised edge z of every distinct component, then log Φ(−|z|).
+  // Per edge: the standardised edge z of every distinct component, then erfcx(|z|/√2).
   const edges = new Map<number, Float64Array>();
   const edgeRow = (e: number): Float64Array => {
     let row = edges.get(e);
@@ -452,7 +450,7 @@ function addNumericLogPdf(dim: NumericKernels, xs: readonly number[], terms: Flo
       for (let u = 0; u < U; u++) {
         const z = (e - uniqueMus[u]) / uniqueSigmas[u];
         row[u] = z;
-        row[U + u] = z <= 0 ? logNdtr(z) : logNdtr(-z);
+        row[U + u] = erfcx(Math.abs(z) / Math.SQRT2);
       }
       edges.set(e, row);
     }
@@ -466,13 +464,7 @@ function addNumericLogPdf(dim: NumericKernels, xs: readonly number[], terms: Flo
       cell = new Float64Array(K);
       const lo = edgeRow(d.log ? Math.log(x - half) : x - half);
       const hi = edgeRow(d.log ? Math.log(x + half) : x + half);
-      for (let u = 0; u < U; u++) {
-        const a = lo[u];
-        const b = hi[u];
-        if (b <= 0) masses[u] = logDiffExp(hi[U + u], lo[U + u]);
-        else if (a > 0) masses[u] = logDiffExp(lo[U + u], hi[U + u]);
-        else masses[u] = logGaussMass(a, b);
-      }
+      for (let u = 0; u < U; u++) masses[u] = logCellMass(lo[u], hi[u], lo[U + u], hi[U + u]);
       for (let k = 0; k < K; k++) cell[k] = masses[unique[k]] - logMass[k];
       cells.set(x, cell);
     }
@@ -683,31 +675,47 @@ function logPdfGrid1D(dim: NumericKernels, weights: readonly number[], xs: reado
 interface GridCell {
   zLo: Float64Array;
   zHi: Float64Array;
-  /** log Φ(−|z|) at the lower and upper edge (shared with neighbouring cells), NaN until computed. */
+  /** erfcx(|z|/√2) at the lower and upper edge (shared with neighbouring cells), NaN until computed. */
   lo: Float64Array;
   hi: Float64Array;
   /** log mass of the cell per distinct component, NaN until computed. */
   mass: Float64Array;
 }
 
-/** The cell's log mass under distinct component u, with addNumericLogPdf's formulas. */
+/** The cell's log mass under distinct component u, its edges' erfcx computed once per edge (logCellMass). */
 function cellMass(cell: GridCell, u: number): number {
   let m = cell.mass[u];
   if (m === m) return m;
   const a = cell.zLo[u];
   const b = cell.zHi[u];
+  let ea = NaN;
+  let eb = NaN;
   if (b <= 0 || a > 0) {
-    // logDiffExp of log Φ at the edges, mirrored into the left tail right of the centre.
-    let la = cell.lo[u];
-    if (la !== la) cell.lo[u] = la = logNdtr(a <= 0 ? a : -a);
-    let lb = cell.hi[u];
-    if (lb !== lb) cell.hi[u] = lb = logNdtr(b <= 0 ? b : -b);
-    m = b <= 0 ? logDiffExp(lb, la) : logDiffExp(la, lb);
-  } else {
-    m = logGaussMass(a, b);
+    ea = cell.lo[u];
+    if (ea !== ea) cell.lo[u] = ea = erfcx(Math.abs(a) / Math.SQRT2);
+    eb = cell.hi[u];
+    if (eb !== eb) cell.hi[u] = eb = erfcx(Math.abs(b) / Math.SQRT2);
   }
-  cell.mass[u] = m;
+  cell.mass[u] = m = logCellMass(a, b, ea, eb);
   return m;
+}
+
+/**
+ * log of the standard normal mass of a grid cell with standardised edges a < b, given ea = erfcx(|a|/√2)
+ * and eb = erfcx(|b|/√2) (unused when the cell straddles 0, which goes to logGaussMass). A cell on one side
+ * of the centre is mirrored into the left tail (a′ < b′ ≤ 0), where Φ(z) = exp(−z²/2)·erfcx(−z/√2)/2, so
+ *   log(Φ(b′) − Φ(a′)) = −b′²/2 − log 2 + log(erfcx(−b′/√2) − exp((b′ − a′)(b′ + a′)/2)·erfcx(−a′/√2)):
+ * one exp and one log per cell and component, and the ratio of the two Φ values formed without
+ * subtracting two large log Φ values (logDiffExp of log Φ at the edges loses up to ~1e-11 on narrow cells
+ * far out; this form ~1e-12, from the rounding of the two erfcx values).
+ */
+function logCellMass(a: number, b: number, ea: number, eb: number): number {
+  if (!(b <= 0 || a > 0)) return logGaussMass(a, b);
+  // Left of the centre the near edge is b; right of it, mirrored, −a.
+  const near = b <= 0 ? b : -a;
+  const far = b <= 0 ? a : -b;
+  const ratio = Math.exp(0.5 * (near - far) * (near + far));
+  return -0.5 * near * near - Math.LN2 + Math.log(b <= 0 ? eb - ratio * ea : ea - ratio * eb);
 }
 
 // ---------------------------------------------------------------------------------------------------------
