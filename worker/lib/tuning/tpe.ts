@@ -180,49 +180,71 @@ function checkWeights(w: number[], n: number): number[] {
 
 /**
  * Indices 0..m−1 ordered by xs[i], equal values (−0 and 0 included) in index order: the stable comparator
- * sort, done as a bottom-up merge sort of the indices (insertion-sorted runs of 8, then merges that take
- * from the right run only when strictly smaller, and skip a merge when the runs are already in order).
- * With a NaN (no order) the comparator sort is used.
+ * sort, done as a bottom-up merge sort of (value, index) pairs kept in parallel typed arrays (insertion-
+ * sorted runs of 8, then merges that take from the right run only when strictly smaller, and copy the
+ * runs as they are when already in order). With a NaN (no order) the comparator sort is used.
  */
 export function sortedOrder(xs: readonly number[], m: number): Uint32Array {
   let order = new Uint32Array(m);
-  for (let i = 0; i < m; i++) order[i] = i;
-  const v = new Float64Array(m);
+  let values = new Float64Array(m);
   for (let i = 0; i < m; i++) {
-    if (xs[i] !== xs[i]) return order.sort((a, b) => xs[a] - xs[b] || a - b);
-    v[i] = xs[i];
+    if (xs[i] !== xs[i]) {
+      for (let j = 0; j < m; j++) order[j] = j;
+      return order.sort((a, b) => xs[a] - xs[b] || a - b);
+    }
   }
   const RUN = 8;
   for (let start = 0; start < m; start += RUN) {
     const end = Math.min(m, start + RUN);
-    for (let i = start + 1; i < end; i++) {
-      const k = order[i];
-      const x = v[k];
+    for (let i = start; i < end; i++) {
+      const x = xs[i];
       let j = i - 1;
-      while (j >= start && v[order[j]] > x) {
+      while (j >= start && values[j] > x) {
+        values[j + 1] = values[j];
         order[j + 1] = order[j];
         j--;
       }
-      order[j + 1] = k;
+      values[j + 1] = x;
+      order[j + 1] = i;
     }
   }
-  let next = new Uint32Array(m);
+  let nextOrder = new Uint32Array(m);
+  let nextValues = new Float64Array(m);
   for (let width = RUN; width < m; width *= 2) {
     for (let start = 0; start < m; start += 2 * width) {
       const mid = Math.min(m, start + width);
       const end = Math.min(m, start + 2 * width);
-      if (mid >= end || !(v[order[mid]] < v[order[mid - 1]])) {
-        for (let t = start; t < end; t++) next[t] = order[t];
-        continue;
-      }
       let i = start;
       let j = mid;
       let k = start;
-      while (i < mid && j < end) next[k++] = v[order[j]] < v[order[i]] ? order[j++] : order[i++];
-      while (i < mid) next[k++] = order[i++];
-      while (j < end) next[k++] = order[j++];
+      if (mid < end && values[mid] < values[mid - 1]) {
+        let vi = values[i];
+        let vj = values[j];
+        for (;;) {
+          if (vj < vi) {
+            nextValues[k] = vj;
+            nextOrder[k++] = order[j];
+            if (++j === end) break;
+            vj = values[j];
+          } else {
+            nextValues[k] = vi;
+            nextOrder[k++] = order[i];
+            if (++i === mid) break;
+            vi = values[i];
+          }
+        }
+      }
+      for (; i < mid; i++, k++) {
+        nextValues[k] = values[i];
+        nextOrder[k] = order[i];
+      }
+      for (; j < end; j++, k++) {
+        nextValues[k] = values[j];
+        nextOrder[k] = order[j];
+      }
     }
-    [order, next] = [next, order];
+    [order, nextOrder] = [nextOrder, order];
+    [values, nextValues] = [nextValues, values];
   }
   return order;
 }
