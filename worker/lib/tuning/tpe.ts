@@ -512,6 +512,27 @@ function addCategoricalLogPdf(dim: CategoricalKernels, xs: readonly number[], te
 
 let scratch = new Float64Array(0);
 
+/**
+ * logPdfRows for a one-dimensional continuous estimator, with the same arithmetic in one pass per point
+ * (no matrix filled with the log weights first).
+ */
+function logPdfContinuous1D(dim: NumericKernels, logWeights: Float64Array, xs: readonly number[]): number[] {
+  const { mus, sigmas, logMass, logSigma, low, high } = dim;
+  const d = dim.distribution;
+  const K = logWeights.length;
+  if (scratch.length < K) scratch = new Float64Array(Math.max(K, 2 * scratch.length));
+  const terms = scratch;
+  return xs.map((x) => {
+    const t = d.log ? Math.log(x) : x;
+    if (t < low || t > high) return -Infinity;
+    for (let k = 0; k < K; k++) {
+      const z = (t - mus[k]) / sigmas[k];
+      terms[k] = logWeights[k] + (-0.5 * z * z - LOG_SQRT_2PI - logMass[k] - logSigma[k]);
+    }
+    return logSumExp(terms, 0, K);
+  });
+}
+
 /** log of each mixture weight, kept per weights array (estimators of one sample share their weights). */
 const logWeightsCache = new WeakMap<readonly number[], Float64Array>();
 
@@ -556,6 +577,7 @@ function logPdfRows(pe: ParzenEstimator, samples: Readonly<Record<string, readon
   if (names.length === 1) {
     const dim = pe.dims[names[0]];
     if (dim.kind === "numeric" && dim.distribution.step !== null) return logPdfGrid1D(dim, pe.weights, samples[names[0]]);
+    if (dim.kind === "numeric") return logPdfContinuous1D(dim, logWeightsOf(pe.weights), samples[names[0]]);
     if (dim.kind === "categorical") {
       // log Σ w_k·p_k(c) directly: the same mixture as the log-sum-exp, up to rounding in the last bits.
       return samples[names[0]].map((x) => {
@@ -578,34 +600,33 @@ function logPdfRows(pe: ParzenEstimator, samples: Readonly<Record<string, readon
     else addNumericLogPdf(dim, samples[name], terms, K);
   }
   const result = new Array<number>(size);
-  for (let i = 0; i < size; i++) {
-    const row = i * K;
-    let max = -Infinity;
-    for (let k = 0; k < K; k++) if (terms[row + k] > max) max = terms[row + k];
-    if (max === -Infinity || Number.isNaN(max)) {
-      result[i] = max;
-      continue;
-    }
-    // Σ exp(y) in component order, skipping every exp that cannot change the sum: a term below half an ulp
-    // of s leaves s as it is (round to nearest), and exp(y) < s·2⁻⁵⁴ (under half an ulp) when
-    // y < log s − 38 (54·ln 2 ≈ 37.43, with room for the rounding of the log). The bound uses an earlier,
-    // smaller s, refreshed when s has grown 256-fold, which only makes it stricter. Below −746 exp is 0
-    // anyway. NaN is never skipped, so it propagates as before.
-    let s = 0;
-    let skipBelow = -746;
-    let refreshAbove = 0;
-    for (let k = 0; k < K; k++) {
-      const y = terms[row + k] - max;
-      if (y < skipBelow) continue;
-      s += Math.exp(y);
-      if (s > refreshAbove) {
-        skipBelow = Math.max(-746, Math.log(s) - 38);
-        refreshAbove = 256 * s;
-      }
-    }
-    result[i] = Math.log(s) + max;
-  }
+  for (let i = 0; i < size; i++) result[i] = logSumExp(terms, i * K, K);
   return result;
+}
+
+/** log Σ exp(terms[from + k]) for k < K, summed in index order. */
+function logSumExp(terms: Float64Array, from: number, K: number): number {
+  let max = -Infinity;
+  for (let k = 0; k < K; k++) if (terms[from + k] > max) max = terms[from + k];
+  if (max === -Infinity || Number.isNaN(max)) return max;
+  // Σ exp(y) in component order, skipping every exp that cannot change the sum: a term below half an ulp
+  // of s leaves s as it is (round to nearest), and exp(y) < s·2⁻⁵⁴ (under half an ulp) when
+  // y < log s − 38 (54·ln 2 ≈ 37.43, with room for the rounding of the log). The bound uses an earlier,
+  // smaller s, refreshed when s has grown 256-fold, which only makes it stricter. Below −746 exp is 0
+  // anyway. NaN is never skipped, so it propagates as before.
+  let s = 0;
+  let skipBelow = -746;
+  let refreshAbove = 0;
+  for (let k = 0; k < K; k++) {
+    const y = terms[from + k] - max;
+    if (y < skipBelow) continue;
+    s += Math.exp(y);
+    if (s > refreshAbove) {
+      skipBelow = Math.max(-746, Math.log(s) - 38);
+      refreshAbove = 256 * s;
+    }
+  }
+  return Math.log(s) + max;
 }
 
 /**
