@@ -185,14 +185,13 @@ function checkWeights(w: number[], n: number): number[] {
  * runs as they are when already in order). With a NaN (no order) the comparator sort is used.
  */
 export function sortedOrder(xs: readonly number[], m: number): Uint32Array {
-  let order = new Uint32Array(m);
-  let values = new Float64Array(m);
   for (let i = 0; i < m; i++) {
-    if (xs[i] !== xs[i]) {
-      for (let j = 0; j < m; j++) order[j] = j;
-      return order.sort((a, b) => xs[a] - xs[b] || a - b);
-    }
+    if (xs[i] !== xs[i]) return new Uint32Array(m).map((_, j) => j).sort((a, b) => xs[a] - xs[b] || a - b);
   }
+  // The work arrays are module-level buffers reused between calls (allocating typed arrays costs more
+  // than the sort on ~1000 values); the caller gets a copy of the result.
+  if (sortScratch.size < m) sortScratch = sortBuffers(Math.max(m, 2 * sortScratch.size));
+  let { order, values, nextOrder, nextValues } = sortScratch;
   const RUN = 8;
   for (let start = 0; start < m; start += RUN) {
     const end = Math.min(m, start + RUN);
@@ -208,8 +207,6 @@ export function sortedOrder(xs: readonly number[], m: number): Uint32Array {
       order[j + 1] = i;
     }
   }
-  let nextOrder = new Uint32Array(m);
-  let nextValues = new Float64Array(m);
   for (let width = RUN; width < m; width *= 2) {
     for (let start = 0; start < m; start += 2 * width) {
       const mid = Math.min(m, start + width);
@@ -246,8 +243,20 @@ export function sortedOrder(xs: readonly number[], m: number): Uint32Array {
     [order, nextOrder] = [nextOrder, order];
     [values, nextValues] = [nextValues, values];
   }
-  return order;
+  return order.slice(0, m);
 }
+
+function sortBuffers(size: number) {
+  return {
+    size,
+    order: new Uint32Array(size),
+    values: new Float64Array(size),
+    nextOrder: new Uint32Array(size),
+    nextValues: new Float64Array(size),
+  };
+}
+
+let sortScratch = sortBuffers(0);
 
 function numericKernels(
   obs: number[],
