@@ -312,12 +312,14 @@ function numericKernels(
   const uniqueMus: number[] = [];
   const uniqueSigmas: number[] = [];
   const uniqueLogMass: number[] = [];
+  const uniqueLogSigma: number[] = [];
   const logMass = new Array<number>(n + 1);
   const logSigma = new Float64Array(n + 1);
   const addPair = (k: number): number => {
     uniqueMus.push(mus[k]);
     uniqueSigmas.push(sigmas[k]);
     uniqueLogMass.push(logGaussMass((low - mus[k]) / sigmas[k], (high - mus[k]) / sigmas[k]));
+    uniqueLogSigma.push(Math.log(sigmas[k]));
     return uniqueMus.length - 1;
   };
   if (order) {
@@ -346,7 +348,7 @@ function numericKernels(
   }
   for (let k = 0; k <= n; k++) {
     logMass[k] = uniqueLogMass[unique[k]];
-    logSigma[k] = Math.log(sigmas[k]);
+    logSigma[k] = uniqueLogSigma[unique[k]];
   }
   return { kind: "numeric", distribution: d, mus, sigmas, low, high, logMass, logSigma, unique, uniqueMus, uniqueSigmas };
 }
