@@ -1033,7 +1033,18 @@ function observationsOf(
   searchSpace: Readonly<Record<string, Distribution>>,
 ): { obs: Record<string, number[]>; kept: number[] } {
   const names = Object.keys(searchSpace);
-  const dists = names.map((n) => searchSpace[n]);
+  // toInternal per parameter; a categorical value is looked up in a map of its choices (=== and the map's
+  // key equality agree on everything but NaN, which is left to toInternal), and toInternal reports
+  // anything not found.
+  const internal = names.map((n): ((v: ParamValue) => number) => {
+    const d = searchSpace[n];
+    if (d.type !== "categorical") return (v) => toInternal(d, v);
+    const index = new Map<ParamValue, number>();
+    d.choices.forEach((c, i) => {
+      if (c === c && !index.has(c)) index.set(c, i);
+    });
+    return (v) => index.get(v) ?? toInternal(d, v);
+  });
   const columns = names.map(() => [] as number[]);
   const kept: number[] = [];
   for (let i = 0; i < trials.length; i++) {
@@ -1041,7 +1052,7 @@ function observationsOf(
     let all = true;
     for (let j = 0; j < names.length && all; j++) all = Object.prototype.hasOwnProperty.call(params, names[j]);
     if (!all) continue;
-    for (let j = 0; j < names.length; j++) columns[j].push(toInternal(dists[j], params[names[j]]));
+    for (let j = 0; j < names.length; j++) columns[j].push(internal[j](params[names[j]]));
     kept.push(i);
   }
   return { obs: Object.fromEntries(names.map((n, j) => [n, columns[j]])), kept };
