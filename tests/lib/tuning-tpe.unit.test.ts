@@ -326,6 +326,34 @@ describe("logPdfParzen equals the plain per-point mixture", () => {
 });
 
 describe("splitTrials", () => {
+  it("keeps trials given in number order in that order, and sorts them otherwise, to the same halves", () => {
+    // The same trials twice, numbered 0, 1, 2, … and N, N − 1, …: ties are broken by position, which is the
+    // same in both, so the halves hold the same positions, in opposite orders.
+    const rng = Rng.seeded(21);
+    const states: TrialState[] = ["COMPLETE", "COMPLETE", "COMPLETE", "PRUNED", "RUNNING", "FAIL", "WAITING"];
+    for (let round = 0; round < 40; round++) {
+      const n = 1 + Math.floor(rng.random() * 80);
+      const trials: TrialRecord[] = Array.from({ length: n }, (_, number) => {
+        const state = states[Math.floor(rng.random() * states.length)];
+        const value = rng.random() < 0.1 ? Number.NaN : Math.round(rng.random() * 20);
+        const constraints = rng.random() < 0.7 ? [rng.random() - 0.6] : null;
+        return { number, state, value, values: [value, -value], constraints, params: {}, distributions: {}, intermediateValues: { 1: value } };
+      });
+      const reversed = trials.map((t) => ({ ...t, number: n - 1 - t.number }));
+      for (const direction of ["minimize", ["minimize", "maximize"]] as const) {
+        for (const constraints of [false, true]) {
+          const nBelow = Math.floor(rng.random() * 30);
+          const a = splitTrials(trials, nBelow, direction, { constraints });
+          const b = splitTrials(reversed, nBelow, direction, { constraints });
+          const positions = (ts: TrialRecord[], numbered: TrialRecord[]) => ts.map((t) => numbered.indexOf(t));
+          expect(positions(a.below, trials)).toEqual(positions(b.below, reversed).reverse());
+          expect(positions(a.above, trials)).toEqual(positions(b.above, reversed).reverse());
+          for (const half of [a.below, a.above]) expect(half.map((t) => t.number)).toEqual(half.map((t) => t.number).sort((x, y) => x - y));
+        }
+      }
+    }
+  });
+
   // Trials 0..10 with COMPLETE values, PRUNED intermediate values (null = NaN) and one RUNNING trial.
   const space = { x: F(0, 1) };
   const spec: [TrialState, number | undefined, Record<number, number | null> | undefined][] = [

@@ -885,12 +885,15 @@ export function splitTrials(
   const complete: TrialRecord[] = [];
   const pruned: TrialRecord[] = [];
   const running: TrialRecord[] = [];
+  const placed = new Uint8Array(trials.length); // 1 for the trials that go below or above
   trials.forEach((t, i) => {
     const score = options.constraints ? infeasibleScore(t) : 0;
+    placed[i] = 1;
     if (score > 0) infeasible.push({ t, score, i });
     else if (t.state === "COMPLETE") complete.push(t);
     else if (t.state === "RUNNING") running.push(t);
     else if (t.state === "PRUNED") pruned.push(t);
+    else placed[i] = 0;
   });
   let rest = Math.max(0, nBelow);
   let belowComplete: TrialRecord[];
@@ -919,6 +922,14 @@ export function splitTrials(
   const sortedInfeasible = infeasible.sort((a, b) => cmp(a.score, b.score) || a.i - b.i).map((e) => e.t);
   const k = Math.min(rest, sortedInfeasible.length);
   const below = [...belowComplete, ...belowPruned, ...sortedInfeasible.slice(0, k)];
+  // Both halves in trial-number order. Trials usually come in that order already: then the order is kept
+  // (below is the placed trials of the few below, above the other placed ones) instead of sorting again.
+  let increasing = true;
+  for (let i = 1; i < trials.length && increasing; i++) increasing = trials[i - 1].number < trials[i].number;
+  if (increasing) {
+    const inBelow = new Set(below);
+    return { below: trials.filter((t) => inBelow.has(t)), above: trials.filter((t, i) => placed[i] === 1 && !inBelow.has(t)) };
+  }
   const above = [...aboveComplete, ...abovePruned, ...sortedInfeasible.slice(k), ...running];
   const byNumber = (t: TrialRecord) => t.number;
   return { below: sortBy(below, byNumber), above: sortBy(above, byNumber) };
