@@ -646,9 +646,9 @@ function logSumExp(terms: Float64Array, from: number, K: number): number {
  * their weights added up (equal to the per-component sum up to rounding in the last bits). The cell mass of
  * a pair is at most Φ(−d) ≤ exp(−d²/2)/2 for a cell d standard deviations from its centre, which bounds
  * the pair's term from above: exact terms are computed first where the bound could beat the largest exact
- * term so far, which fixes the maximum, and the sum then skips, as logPdfRows does, every term whose exp
- * cannot change it, deciding by the bound where that suffices. So a cell far out in a component's tail
- * needs neither its log Φ values nor their difference.
+ * term so far, which fixes the maximum; the sum then starts from the largest term (so it is at least 1)
+ * and skips every term below e⁻³⁸, less than half an ulp of 1, deciding by the bound where that suffices.
+ * So a cell far out in a component's tail needs no erfcx, exp or log at all.
  */
 function logPdfGrid1D(dim: NumericKernels, weights: readonly number[], xs: readonly number[]): number[] {
   const { logMass, unique, uniqueMus, uniqueSigmas } = dim;
@@ -663,14 +663,15 @@ function logPdfGrid1D(dim: NumericKernels, weights: readonly number[], xs: reado
     pairLogMass[unique[k]] = logMass[k];
   }
   const pairLogWeight = pairWeight.map(Math.log);
-  // Per cell edge: log Φ(−|z|) of each distinct component, computed when first needed (NaN until then).
+  // Per cell edge: erfcx(|z|/√2) of each distinct component, computed when first needed (NaN until then).
   const edges = new Map<number, Float64Array>();
   const edgeRow = (e: number): Float64Array => {
     let row = edges.get(e);
     if (!row) edges.set(e, (row = new Float64Array(U).fill(NaN)));
     return row;
   };
-  const cell: GridCell = { zLo: new Float64Array(U), zHi: new Float64Array(U), lo: edgeRow(0), hi: edgeRow(0), mass: new Float64Array(U) };
+  const none = new Float64Array(0);
+  const cell: GridCell = { zLo: new Float64Array(U), zHi: new Float64Array(U), lo: none, hi: none, mass: new Float64Array(U) };
   const { zLo, zHi, mass } = cell;
   const bound = new Float64Array(U);
   const result = new Array<number>(xs.length);
