@@ -243,8 +243,8 @@ describe("Parzen estimator matches Optuna's _ParzenEstimator", () => {
 /**
  * The mixture log density of one parameter written the plain way: every component's term at every point,
  * then log Σ exp over all of them. logPdfParzen skips work (exps that cannot change the sum, far grid
- * cells, repeated values) and must still agree with this: bit for bit for continuous parameters, to the
- * last bits where it sums components with equal terms together.
+ * cells, repeated values) and must still agree with this: bit for bit for continuous and categorical
+ * parameters, to the last bits for grid parameters, whose components with equal terms are summed together.
  */
 function plainLogPdf(pe: ParzenEstimator, name: string, xs: number[]): number[] {
   const dim = pe.dims[name];
@@ -314,10 +314,10 @@ describe("logPdfParzen equals the plain per-point mixture", () => {
         if (d.type !== "categorical") points.push(d.low, d.high, d.low, d.high);
         const got = logPdfParzen(pe, { [name]: points });
         const want = plainLogPdf(pe, name, points);
-        if (d.type === "float" && d.step === null) {
+        if (d.type === "categorical" || d.step === null) {
           expect(got).toEqual(want);
         } else {
-          // Grid and categorical densities sum equal components together: equal up to the last bits.
+          // Grid densities sum components with equal terms together: equal up to the last bits.
           got.forEach((v, i) => expect(relClose(v, want[i], 1e-14), `${name}(${points[i]}): ${v} vs ${want[i]}`).toBe(true));
         }
       }

@@ -589,15 +589,6 @@ function logPdfRows(pe: ParzenEstimator, samples: Readonly<Record<string, readon
     const dim = pe.dims[names[0]];
     if (dim.kind === "numeric" && dim.distribution.step !== null) return logPdfGrid1D(dim, pe.weights, samples[names[0]]);
     if (dim.kind === "numeric") return logPdfContinuous1D(dim, logWeightsOf(pe.weights), samples[names[0]]);
-    if (dim.kind === "categorical") {
-      // log Σ w_k·p_k(c) directly: the same mixture as the log-sum-exp, up to rounding in the last bits.
-      return samples[names[0]].map((x) => {
-        const c = Math.trunc(x);
-        let s = 0;
-        for (let k = 0; k < K; k++) s += pe.weights[k] * dim.probs[k][c];
-        return Math.log(s);
-      });
-    }
   }
   // terms[i·K + k] = log w_k + Σ_dims log p_k(x_i), summed in the same order as a per-point loop would.
   // A scratch buffer reused between calls (one ask evaluates a dozen such matrices), zeroed by the fill.
