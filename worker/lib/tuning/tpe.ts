@@ -631,6 +631,9 @@ function logSumExp(terms: Float64Array, from: number, K: number): number {
   return Math.log(s) + max;
 }
 
+let gridScratch = new Float64Array(0);
+const NO_ROW = new Float64Array(0);
+
 /**
  * logPdfRows for a one-dimensional grid estimator (univariate TPE's int and stepped parameters). Components
  * that share (μ, σ) give every cell the same mass, so the mixture is summed over the distinct pairs with
@@ -646,25 +649,30 @@ function logPdfGrid1D(dim: NumericKernels, weights: readonly number[], xs: reado
   const d = dim.distribution;
   const half = (d.step as number) / 2;
   const U = uniqueMus.length;
+  // Work arrays: views into one module-level buffer (typed-array allocations cost more than the work on
+  // them), six rows of U plus one per distinct cell edge, at most two per point.
+  const rows = 6 + 2 * xs.length;
+  if (gridScratch.length < rows * U) gridScratch = new Float64Array(Math.max(rows * U, 2 * gridScratch.length));
+  let used = 0;
+  const row = (): Float64Array => gridScratch.subarray(U * used, U * ++used);
   // Per distinct pair: the log of its summed weight and its normaliser.
-  const pairWeight = new Float64Array(U);
-  const pairLogMass = new Float64Array(U);
+  const pairLogWeight = row().fill(0);
+  const pairLogMass = row();
   for (let k = 0; k < weights.length; k++) {
-    pairWeight[unique[k]] += weights[k];
+    pairLogWeight[unique[k]] += weights[k];
     pairLogMass[unique[k]] = logMass[k];
   }
-  const pairLogWeight = pairWeight.map(Math.log);
+  for (let u = 0; u < U; u++) pairLogWeight[u] = Math.log(pairLogWeight[u]);
   // Per cell edge: erfcx(|z|/√2) of each distinct component, computed when first needed (NaN until then).
   const edges = new Map<number, Float64Array>();
   const edgeRow = (e: number): Float64Array => {
-    let row = edges.get(e);
-    if (!row) edges.set(e, (row = new Float64Array(U).fill(NaN)));
-    return row;
+    let r = edges.get(e);
+    if (!r) edges.set(e, (r = row().fill(NaN)));
+    return r;
   };
-  const none = new Float64Array(0);
-  const cell: GridCell = { zLo: new Float64Array(U), zHi: new Float64Array(U), lo: none, hi: none, mass: new Float64Array(U) };
+  const cell: GridCell = { zLo: row(), zHi: row(), lo: NO_ROW, hi: NO_ROW, mass: row() };
   const { zLo, zHi, mass } = cell;
-  const bound = new Float64Array(U);
+  const bound = row();
   const result = new Array<number>(xs.length);
   for (let i = 0; i < xs.length; i++) {
     const x = xs[i];
