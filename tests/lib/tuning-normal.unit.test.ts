@@ -185,6 +185,147 @@ describe("normal special functions against scipy.special and exact values", () =
   });
 });
 
+/**
+ * Rows are [x, exact value]: mpmath 1.3.0 at 80 digits (mp.exp(x²)·mp.erfc(x), mp.erfc, mp.ncdf,
+ * log(mp.ncdf(z)), or log1p(−mp.ncdf(−z)) where mp.ncdf(z) rounds to 1), rounded to double. The points
+ * cover every piece of the polynomial erfcx and both sides of each switch: the piece ends at multiples of
+ * 1/2 up to 4 (next doubles below and above included), the far piece and its 1e8 cut-off, and the
+ * arguments z = ±√2·x that send log Φ and Φ across them.
+ */
+const DENSE: Record<string, [number, number][]> = {
+  erfcx: [
+    [0.0, 1.0],
+    [1e-300, 1.0],
+    [1e-8, 0.9999999887162084],
+    [0.1, 0.8964569799691267],
+    [0.25, 0.7703465477309968],
+    [0.49999999999999994, 0.6156903441929259],
+    [0.5, 0.6156903441929259],
+    [0.75, 0.5069376502931449],
+    [0.9999999999999999, 0.42758357615580705],
+    [1.0, 0.427583576155807],
+    [1.3, 0.3576426690860903],
+    [1.5, 0.3215854164543175],
+    [2.0, 0.25539567631050575],
+    [2.25, 0.23108725873039188],
+    [2.5, 0.2108063640611436],
+    [3.0, 0.17900115118138996],
+    [3.5, 0.1552936556088943],
+    [3.75, 0.14558972127503855],
+    [3.9999999999999996, 0.1369994576250614],
+    [4.0, 0.13699945762506138],
+    [4.000000000000001, 0.13699945762506135],
+    [4.5, 0.12248480427384142],
+    [5.0, 0.11070463773306863],
+    [6.0, 0.09277656780053835],
+    [7.5, 0.07457369306287669],
+    [10.0, 0.05614099274382259],
+    [14.0, 0.04019722865021846],
+    [27.0, 0.02088160799042094],
+    [50.0, 0.011281536265323773],
+    [123.456, 0.004569814969647458],
+    [1000.0, 0.0005641893014533876],
+    [100000.0, 5.6418958351954685e-6],
+    [99999999.99999999, 5.641895835477563e-9],
+    [100000000.00000001, 5.6418958354775614e-9],
+    [1e15, 5.641895835477563e-16],
+    [1e200, 5.641895835477563e-201],
+    [1e300, 5.641895835477562e-301],
+    [-1e-8, 1.0000000112837917],
+    [-0.3, 1.4537492328427655],
+    [-1.0, 5.008980080762283],
+    [-2.5, 1035.814842972623],
+    [-5.0, 144009798674.66104],
+    [-10.0, 5.376234283632271e43],
+    [-26.0, 7.657724931490568e293],
+  ],
+  erfc: [
+    [0.2, 0.7772974107895215],
+    [0.7, 0.32219880616258156],
+    [3.3, 3.0577097964381654e-6],
+    [6.0, 2.1519736712498913e-17],
+    [8.0, 1.1224297172982926e-29],
+    [15.0, 7.212994172451207e-100],
+    [-0.7, 1.6778011938374184],
+  ],
+  ndtr: [
+    [-30.0, 4.906713927148187e-198],
+    [-12.0, 1.776482112077679e-33],
+    [-5.656854249492381, 7.708628950139992e-9],
+    [-2.8284271247461903, 0.0023388674905236314],
+    [-1.0, 0.15865525393145705],
+    [0.3, 0.6179114221889527],
+    [1.4142135623730951, 0.9213503964748575],
+    [3.0, 0.9986501019683699],
+    [7.0, 0.9999999999987201],
+  ],
+  logNdtr: [
+    [-1e6, -500000000014.73444],
+    [-30.0, -454.3212439563432],
+    [-7.0710678118654755, -27.894036726097383],
+    [-5.656854249492381, -18.680925492662954],
+    [-5.65685424949238, -18.68092549266295],
+    [-5.000000000000001, -15.06499839398873],
+    [-5.0, -15.064998393988725],
+    [-4.999999999999999, -15.064998393988722],
+    [-4.0, -10.360101486527292],
+    [-2.8284271247461903, -6.058088445176583],
+    [-1.4142135623730951, -2.542752690493194],
+    [-0.7071067811865476, -1.4281583103970297],
+    [-1e-10, -0.6931471806397338],
+    [1e-10, -0.6931471804801569],
+    [0.7071067811865476, -0.2741080327843857],
+    [1.4142135623730951, -0.0819148628818748],
+    [2.0, -0.02301290932896349],
+    [2.0000000000000004, -0.023012909328963466],
+    [2.8284271247461903, -0.002341606913357651],
+    [4.0, -3.167174337748927e-5],
+    [5.656854249492381, -7.708628979851472e-9],
+    [8.0, -6.220960574271786e-16],
+    [10.0, -7.619853024160525e-24],
+    [30.0, -4.906713927148187e-198],
+  ],
+};
+
+describe("the polynomial erfcx and what is built on it, across every piece and switch", () => {
+  const fns: Record<string, (x: number) => number> = { erfcx, erfc, ndtr, logNdtr };
+  // erfcx itself is within 2 ulp; Φ and log Φ add the roundings of exp and log (and of z/√2).
+  const ulps: Record<string, number> = { erfcx: 2, erfc: 4, ndtr: 4, logNdtr: 4 };
+  for (const [name, rows] of Object.entries(DENSE)) {
+    it(`${name} is within ${ulps[name]} ulp of the exact value`, () => {
+      for (const [x, exact] of rows) {
+        const got = fns[name](x);
+        expect(relErr(got, exact), `${name}(${x}) = ${got}, exact ${exact}`).toBeLessThanOrEqual(ulps[name] * Number.EPSILON);
+      }
+    });
+  }
+
+  it("is continuous and decreasing across the piece ends", () => {
+    for (let end = 0.5; end <= 4; end += 0.5) {
+      const below = erfcx(end - 2 ** -50);
+      const at = erfcx(end);
+      expect(below).toBeGreaterThanOrEqual(at);
+      expect(relErr(below, at)).toBeLessThan(4 * Number.EPSILON);
+    }
+    let prev = Infinity;
+    for (let x = 0; x < 60; x += 0.0137) {
+      const v = erfcx(x);
+      expect(v).toBeLessThanOrEqual(prev);
+      prev = v;
+    }
+  });
+
+  it("passes NaN through and meets the infinities", () => {
+    for (const f of Object.values(fns)) expect(Number.isNaN(f(NaN))).toBe(true);
+    expect(erfcx(Infinity)).toBe(0);
+    expect(erfcx(-Infinity)).toBe(Infinity);
+    expect(Number.isNaN(logGaussMass(NaN, 1))).toBe(true);
+    expect(logGaussMass(-Infinity, Infinity) === 0).toBe(true); // −0 or 0
+    expect(logGaussMass(3, Infinity)).toBe(logNdtr(-3));
+    expect(logGaussMass(-Infinity, -3)).toBe(logNdtr(-3));
+  });
+});
+
 /** [q, a, b, exact]: exact = 200-step bisection of mp.ncdf(t) = Φ(a) + q(Φ(b) − Φ(a)) at 400 digits (mpmath 1.2.1). */
 const PPF: [number, number, number, number][] = [
   [0.3, -1.0, 2.0, -0.24240381788922682],
@@ -204,6 +345,15 @@ const MASS: [number, number, number][] = [
   [-0.1, 0.1, -2.5300420015472382],
   [-30.0, 30.0, -9.813427854296374e-198],
   [5.0, 40.0, -15.064998393988725],
+  // mpmath 1.3.0 at 80 digits (log(mp.ncdf(−a) − mp.ncdf(−b)) right of zero).
+  [-40.0, -39.5, -784.720879106624],
+  [-6.0, -5.9, -20.908487332828013],
+  [-3.2, -1.1, -2.0026366385958276],
+  [-0.2, 0.3, -1.62368323886832],
+  [0.3, 0.31, -5.570624998249641],
+  [2.5, 2.6, -6.470483216677571],
+  [12.0, 12.5, -75.41277631069744],
+  [37.0, 38.0, -689.0305855768906],
 ];
 /**
  * [x, a, b, loc, scale, exact]: the truncated normal log density (as scipy.stats.truncnorm.logpdf with

@@ -6,8 +6,10 @@ import type {
   TrialState,
 } from "../../worker/lib/tuning/distributions";
 import { contains } from "../../worker/lib/tuning/distributions";
+import { LOG_SQRT_2PI, erfcx, logGaussMass } from "../../worker/lib/tuning/normal";
 import { Rng, sampleRandom } from "../../worker/lib/tuning/random";
 import {
+  type ParzenEstimator,
   type TpeOptions,
   type TrialRecord,
   buildParzenEstimator,
@@ -238,7 +240,120 @@ describe("Parzen estimator matches Optuna's _ParzenEstimator", () => {
   });
 });
 
+/**
+ * The mixture log density of one parameter written the plain way: every component's term at every point,
+ * then log Σ exp over all of them. logPdfParzen skips work (exps that cannot change the sum, far grid
+ * cells, repeated values) and must still agree with this: bit for bit for continuous and categorical
+ * parameters, to the last bits for grid parameters, whose components with equal terms are summed together.
+ */
+function plainLogPdf(pe: ParzenEstimator, name: string, xs: number[]): number[] {
+  const dim = pe.dims[name];
+  return xs.map((x) => {
+    const terms = pe.weights.map((w, k) => {
+      const lw = Math.log(w);
+      if (dim.kind === "categorical") return lw + Math.log(dim.probs[k][x]);
+      const { mus, sigmas, logMass, logSigma, low, high } = dim;
+      const d = dim.distribution;
+      if (d.step === null) {
+        const t = d.log ? Math.log(x) : x;
+        if (t < low || t > high) return -Infinity;
+        const z = (t - mus[k]) / sigmas[k];
+        return lw + (-0.5 * z * z - LOG_SQRT_2PI - logMass[k] - logSigma[k]);
+      }
+      const half = d.step / 2;
+      const a = ((d.log ? Math.log(x - half) : x - half) - mus[k]) / sigmas[k];
+      const b = ((d.log ? Math.log(x + half) : x + half) - mus[k]) / sigmas[k];
+      // One side of the centre, mirrored to the left: log(Φ(b′) − Φ(a′)) with Φ(z) = e^(−z²/2)·erfcx(−z/√2)/2.
+      // (logDiffExp of log Φ at the edges is the same mass, but loses up to ~1e-11 on narrow cells far
+      // out; the Optuna cases above check the grid densities against Optuna itself.)
+      const logSide = (near: number, far: number) =>
+        -0.5 * near * near - Math.LN2 + Math.log(erfcx(-near / Math.SQRT2) - Math.exp(0.5 * (near - far) * (near + far)) * erfcx(-far / Math.SQRT2));
+      const mass = b <= 0 ? logSide(b, a) : a > 0 ? logSide(-a, -b) : logGaussMass(a, b);
+      return lw + (mass - logMass[k]);
+    });
+    let max = -Infinity;
+    for (const t of terms) if (t > max) max = t;
+    if (max === -Infinity || Number.isNaN(max)) return max;
+    let s = 0;
+    for (const t of terms) s += Math.exp(t - max);
+    return Math.log(s) + max;
+  });
+}
+
+describe("logPdfParzen equals the plain per-point mixture", () => {
+  const spaces: Record<string, Distribution> = {
+    int: I(1, 64),
+    logInt: I(16, 4096, true),
+    stepped: F(0, 1, false, 0.05),
+    steppedInt: I(-30, 30, false, 3),
+    float: F(-5, 5),
+    logFloat: F(1e-5, 1, true),
+    choice: C(["a", "b", "c", "d"]),
+  };
+  for (const [name, d] of Object.entries(spaces)) {
+    it(`${name}: one-dimensional estimators from 1 to 1500 observations`, () => {
+      const rng = Rng.seeded(name.length * 7919);
+      for (const n of [1, 30, 400, 1500]) {
+        // Clustered observations (half of them near one value) and a spread, as a study's history has.
+        const obs = Array.from({ length: n }, (_, i) => {
+          const v = i % 2 === 0 ? sampleRandom(d, rng) : d.type === "categorical" ? d.choices[1] : sampleRandom({ ...d, high: d.low + (d.high - d.low) / 8 } as Distribution, rng);
+          return d.type === "categorical" ? d.choices.indexOf(v) : (v as number);
+        });
+        const pe = buildParzenEstimator({ [name]: obs }, { [name]: d }, {
+          priorWeight: 1,
+          considerMagicClip: true,
+          considerEndpoints: false,
+          weights: defaultWeights,
+          multivariate: false,
+        });
+        const drawn = sampleParzen(pe, rng, 24)[name];
+        const points = [...drawn, ...Array.from({ length: 24 }, () => {
+          const v = sampleRandom(d, rng);
+          return d.type === "categorical" ? d.choices.indexOf(v) : (v as number);
+        })];
+        if (d.type !== "categorical") points.push(d.low, d.high, d.low, d.high);
+        const got = logPdfParzen(pe, { [name]: points });
+        const want = plainLogPdf(pe, name, points);
+        if (d.type === "categorical" || d.step === null) {
+          expect(got).toEqual(want);
+        } else {
+          // Grid densities sum components with equal terms together: equal up to the last bits.
+          got.forEach((v, i) => expect(relClose(v, want[i], 1e-14), `${name}(${points[i]}): ${v} vs ${want[i]}`).toBe(true));
+        }
+      }
+    });
+  }
+});
+
 describe("splitTrials", () => {
+  it("keeps trials given in number order in that order, and sorts them otherwise, to the same halves", () => {
+    // The same trials twice, numbered 0, 1, 2, … and N, N − 1, …: ties are broken by position, which is the
+    // same in both, so the halves hold the same positions, in opposite orders.
+    const rng = Rng.seeded(21);
+    const states: TrialState[] = ["COMPLETE", "COMPLETE", "COMPLETE", "PRUNED", "RUNNING", "FAIL", "WAITING"];
+    for (let round = 0; round < 40; round++) {
+      const n = 1 + Math.floor(rng.random() * 80);
+      const trials: TrialRecord[] = Array.from({ length: n }, (_, number) => {
+        const state = states[Math.floor(rng.random() * states.length)];
+        const value = rng.random() < 0.1 ? Number.NaN : Math.round(rng.random() * 20);
+        const constraints = rng.random() < 0.7 ? [rng.random() - 0.6] : null;
+        return { number, state, value, values: [value, -value], constraints, params: {}, distributions: {}, intermediateValues: { 1: value } };
+      });
+      const reversed = trials.map((t) => ({ ...t, number: n - 1 - t.number }));
+      for (const direction of ["minimize", ["minimize", "maximize"]] as const) {
+        for (const constraints of [false, true]) {
+          const nBelow = Math.floor(rng.random() * 30);
+          const a = splitTrials(trials, nBelow, direction, { constraints });
+          const b = splitTrials(reversed, nBelow, direction, { constraints });
+          const positions = (ts: TrialRecord[], numbered: TrialRecord[]) => ts.map((t) => numbered.indexOf(t));
+          expect(positions(a.below, trials)).toEqual(positions(b.below, reversed).reverse());
+          expect(positions(a.above, trials)).toEqual(positions(b.above, reversed).reverse());
+          for (const half of [a.below, a.above]) expect(half.map((t) => t.number)).toEqual(half.map((t) => t.number).sort((x, y) => x - y));
+        }
+      }
+    }
+  });
+
   // Trials 0..10 with COMPLETE values, PRUNED intermediate values (null = NaN) and one RUNNING trial.
   const space = { x: F(0, 1) };
   const spec: [TrialState, number | undefined, Record<number, number | null> | undefined][] = [
@@ -558,6 +673,18 @@ describe("sortedOrder", () => {
       const got = [...sortedOrder(xs, n)];
       expect(got).toEqual(reference(xs));
     }
+  });
+
+  it("orders large arrays with infinities, subnormals and values that differ in the last bit", () => {
+    const rng = Rng.seeded(12);
+    const pool = [Infinity, -Infinity, 5e-324, -5e-324, 1, 1 + Number.EPSILON, -1, -1 - Number.EPSILON, 0, -0, 2 ** 40, -(2 ** -40)];
+    for (const n of [1, 2, 255, 256, 257, 3000]) {
+      const xs = Array.from({ length: n }, () =>
+        rng.random() < 0.5 ? pool[Math.floor(rng.random() * pool.length)] : (rng.random() - 0.5) * 10 ** Math.floor(rng.random() * 40 - 20),
+      );
+      expect([...sortedOrder(xs, n)]).toEqual(reference(xs));
+    }
+    expect([...sortedOrder([], 0)]).toEqual([]);
   });
 
   it("places −0 and 0 as one run, in index order", () => {

@@ -4,7 +4,12 @@
  * TPE works with truncated Gaussians whose bounds sit many standard deviations away from the centre, so
  * everything that can underflow is computed in log space, and the far tails use the scaled complementary
  * error function erfcx(x) = exp(x²)·erfc(x), which stays near 1/(x√π) instead of underflowing.
+ * erfcx is a fixed-cost polynomial evaluation (coefficients in normal-coefficients.ts), since TPE's
+ * densities need tens of thousands of log Φ values per sample; the quantile path keeps its original
+ * evaluation (see there).
  */
+
+import { ERFCX_FAR, ERFCX_NEAR } from "./normal-coefficients";
 
 const SQRT2 = Math.SQRT2;
 const SQRT_PI = Math.sqrt(Math.PI);
@@ -12,12 +17,7 @@ const TWO_OVER_SQRT_PI = 2 / SQRT_PI;
 /** log(√(2π)), the normalising constant of the standard normal density in log space. */
 export const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 
-/**
- * Below this argument erf comes from its everywhere-positive power series; above it erfc comes from the
- * continued fraction. At the switch the series needs ~25 terms and the fraction ~250 convergents; a lower
- * switch would slow the fraction down sharply, a higher one would lose digits of erfc = 1 − erf
- * (erfc(1) ≈ 0.157, so the subtraction costs less than one decimal digit here).
- */
+/** Below this argument erf comes from its power series, which keeps full relative precision near 0. */
 const SERIES_LIMIT = 1;
 
 /** erf(x) = 2/√π·exp(−x²)·Σ (2x²)ⁿ·x/(1·3·…·(2n+1)): no alternating signs, so no cancellation. */
@@ -33,28 +33,33 @@ function erfSeries(x: number): number {
   return TWO_OVER_SQRT_PI * Math.exp(-x2) * sum;
 }
 
+/** The pieces of ERFCX_NEAR, one after the other, each DEGREE + 1 coefficients from the constant term up. */
+const NEAR = Float64Array.from(ERFCX_NEAR.flat());
+const NEAR_TERMS = ERFCX_NEAR[0].length;
+const NEAR_END = ERFCX_NEAR.length / 2;
+const FAR = Float64Array.from(ERFCX_FAR);
+
 /**
- * erfcx(x) for x ≥ SERIES_LIMIT from the continued fraction
- * erfc(x)·exp(x²)·√π = 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated by the modified Lentz method.
+ * erfcx(x) for x ≥ 0 (and +∞), within 2 ulp: below 4 a polynomial in x on pieces of width 1/2, from 4 up
+ * 1/(x√π) times a polynomial in 1/x² (the tail of the asymptotic series, with the series' divergence
+ * interpolated away). The coefficients are Chebyshev interpolants of the exact function
+ * (normal-coefficients.py), so there is no loop to converge and the cost is the same for every x.
  */
-function erfcxFraction(x: number): number {
-  // Beyond 1e8 the next asymptotic term, 1/(2x²), is below double precision.
-  if (x > 1e8) return 1 / (x * SQRT_PI);
-  const tiny = 1e-300;
-  let f = x;
-  let c = x;
-  let d = 0;
-  for (let n = 1; n < 500; n++) {
-    const an = n / 2;
-    d = x + an * d;
-    d = d === 0 ? tiny : 1 / d;
-    c = x + an / c;
-    if (c === 0) c = tiny;
-    const delta = c * d;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
+function erfcxNonNegative(x: number): number {
+  if (x < NEAR_END) {
+    const j = Math.floor(2 * x);
+    const u = x - (j + 0.5) / 2;
+    const base = j * NEAR_TERMS;
+    let s = NEAR[base + NEAR_TERMS - 1];
+    for (let i = NEAR_TERMS - 2; i >= 0; i--) s = s * u + NEAR[base + i];
+    return s;
   }
-  return 1 / (f * SQRT_PI);
+  // Beyond 1e8 every term after the first is below half an ulp (and x² would overflow beyond 1e154).
+  if (x > 1e8) return 1 / (x * SQRT_PI);
+  const r = 1 / (x * x);
+  let s = FAR[FAR.length - 1];
+  for (let i = FAR.length - 2; i >= 0; i--) s = s * r + FAR[i];
+  return s / (x * SQRT_PI);
 }
 
 export function erf(x: number): number {
@@ -62,35 +67,50 @@ export function erf(x: number): number {
   const ax = Math.abs(x);
   if (ax < SERIES_LIMIT) return erfSeries(x);
   if (ax > 6) return x < 0 ? -1 : 1; // erfc(6) ≈ 2e-17 is below half an ulp of 1
-  const r = 1 - Math.exp(-ax * ax) * erfcxFraction(ax);
+  const r = 1 - Math.exp(-ax * ax) * erfcxNonNegative(ax);
   return x < 0 ? -r : r;
+}
+
+/**
+ * exp(−c·x²) for c = 1 or 1/2 without the rounding of x²: that error (up to x²·2⁻⁵³ in the exponent) would
+ * be multiplied by the exponent itself, ~30 ulp at x = 8. x is split as hi + lo with hi of 26 significant
+ * bits (Veltkamp), so c·hi² is exact and only the small rest c·lo·(x + hi) is left, whose exp is a short
+ * series.
+ */
+function expNegSquare(x: number, c: number): number {
+  if (x > 40) return 0; // exp(−x²/2) is below the smallest subnormal (and 2²⁷·x may overflow)
+  const t = 134217729 * x; // 2²⁷ + 1
+  const hi = t - (t - x);
+  const lo = x - hi;
+  // exp of the small rest (|e| < 3e-5 for x ≤ 40, since |lo| ≤ 2⁻²⁷·x) by its Taylor series to e⁴: the
+  // next term is below 1e-25.
+  const e = -c * lo * (x + hi);
+  return Math.exp(-c * hi * hi) * (1 + e * (1 + (e / 2) * (1 + (e / 3) * (1 + e / 4))));
 }
 
 export function erfc(x: number): number {
   if (Number.isNaN(x)) return NaN;
   if (x < 0) return 2 - erfc(-x);
-  if (x < SERIES_LIMIT) return 1 - erfSeries(x);
   if (x > 27.3) return 0; // exp(−x²) underflows below the smallest subnormal
-  return Math.exp(-x * x) * erfcxFraction(x);
+  return expNegSquare(x, 1) * erfcxNonNegative(x);
 }
 
 /** Scaled complementary error function exp(x²)·erfc(x); finite for every x ≥ 0, overflows only for x ≪ 0. */
 export function erfcx(x: number): number {
   if (Number.isNaN(x)) return NaN;
-  if (x >= SERIES_LIMIT) return erfcxFraction(x);
-  if (x >= 0) return Math.exp(x * x) * (1 - erfSeries(x));
+  if (x >= 0) return erfcxNonNegative(x);
   // erfc(x) = 2 − erfc(−x) for negative x
-  return 2 * Math.exp(x * x) - erfcx(-x);
+  return 2 * Math.exp(x * x) - erfcxNonNegative(-x);
 }
 
 /**
- * Upper tail Q(z) = Φ(−z) for z ≥ 0. The exponent is formed as z²/2 rather than (z/√2)², whose rounding
- * would be multiplied by the (large) exponent itself.
+ * Upper tail Q(z) = Φ(−z) for z ≥ 0. The exponent is formed from z²/2 rather than (z/√2)², whose rounding
+ * would be multiplied by the (large) exponent itself; beyond z = 2 z² is split exactly as well.
  */
 function upperTail(z: number): number {
-  const t = z / SQRT2;
-  if (t < SERIES_LIMIT) return 0.5 * (1 - erfSeries(t));
-  return 0.5 * Math.exp(-0.5 * z * z) * erfcxFraction(t);
+  if (z > 38.7) return 0; // exp(−z²/2) < 2⁻¹⁰⁷⁵ rounds to 0 (a kernel's normaliser often has both ends there)
+  const e = z > 2 ? expNegSquare(z, 0.5) : Math.exp(-0.5 * z * z);
+  return 0.5 * e * erfcxNonNegative(z / SQRT2);
 }
 
 /** Standard normal CDF Φ(z). */
@@ -109,7 +129,7 @@ export function logNdtr(z: number): number {
   if (z === -Infinity) return -Infinity;
   if (z >= 0) return Math.log1p(-upperTail(z));
   if (z > -5) return Math.log(upperTail(-z));
-  return -0.5 * z * z + Math.log(0.5 * erfcxFraction(-z / SQRT2));
+  return -0.5 * z * z + Math.log(0.5 * erfcxNonNegative(-z / SQRT2));
 }
 
 /** Standard normal log density. */
@@ -141,6 +161,66 @@ export function logGaussMass(a: number, b: number): number {
   return Math.log1p(-ndtr(a) - ndtr(-b));
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// The quantile path
+//
+// TPE's draws are truncNormPpf of uniform numbers, and its samples are pinned bit for bit: the last bit of
+// a Newton step follows the last bit of log Φ, so a more accurate log Φ would move draws by an ulp. The
+// quantile path therefore keeps the evaluation the samples were pinned with: erf's power series below 1
+// and a continued fraction above, within ~15 ulp but slow (up to ~250 convergents near 1). It runs a few
+// dozen times per draw; the densities, which need tens of thousands of log Φ values per sample, use the
+// polynomial erfcx above.
+
+/**
+ * erfcx(x) for x ≥ 1 from the continued fraction
+ * erfc(x)·exp(x²)·√π = 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated by the modified Lentz method.
+ */
+function erfcxFraction(x: number): number {
+  // Beyond 1e8 the next asymptotic term, 1/(2x²), is below double precision.
+  if (x > 1e8) return 1 / (x * SQRT_PI);
+  const tiny = 1e-300;
+  let f = x;
+  let c = x;
+  let d = 0;
+  for (let n = 1; n < 500; n++) {
+    const an = n / 2;
+    d = x + an * d;
+    d = d === 0 ? tiny : 1 / d;
+    c = x + an / c;
+    if (c === 0) c = tiny;
+    const delta = c * d;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  return 1 / (f * SQRT_PI);
+}
+
+/** Q(z) for z ≥ 0 on the quantile path. */
+function upperTailPinned(z: number): number {
+  const t = z / SQRT2;
+  if (t < SERIES_LIMIT) return 0.5 * (1 - erfSeries(t));
+  return 0.5 * Math.exp(-0.5 * z * z) * erfcxFraction(t);
+}
+
+/** logNdtr on the quantile path (the same formulas). */
+function logNdtrPinned(z: number): number {
+  if (Number.isNaN(z)) return NaN;
+  if (z === Infinity) return 0;
+  if (z === -Infinity) return -Infinity;
+  if (z >= 0) return Math.log1p(-upperTailPinned(z));
+  if (z > -5) return Math.log(upperTailPinned(-z));
+  return -0.5 * z * z + Math.log(0.5 * erfcxFraction(-z / SQRT2));
+}
+
+/** logGaussMass on the quantile path (the same formulas). */
+function logGaussMassPinned(a: number, b: number): number {
+  if (b <= 0) return logDiffExp(logNdtrPinned(b), logNdtrPinned(a));
+  if (a > 0) return logDiffExp(logNdtrPinned(-a), logNdtrPinned(-b));
+  const ndtrA = a < 0 ? upperTailPinned(-a) : 1 - upperTailPinned(a);
+  const ndtrMinusB = -b < 0 ? upperTailPinned(b) : 1 - upperTailPinned(-b);
+  return Math.log1p(-ndtrA - ndtrMinusB);
+}
+
 /**
  * The x with log Φ(x) = y (y ≤ 0). Newton's method on the concave, increasing log Φ converges from any
  * start; near y = 0 the problem is mirrored (log Φ(−x) = log(1 − eʸ)) so the answer keeps full precision.
@@ -154,7 +234,7 @@ export function ndtriExp(y: number): number {
   // Starting points: the Gaussian tail asymptote far left, a logistic approximation of Φ elsewhere.
   let x = z < -5 ? -Math.sqrt(-2 * (z + LOG_SQRT_2PI)) : -(Math.sqrt(3) / Math.PI) * Math.log(Math.expm1(-z));
   for (let i = 0; i < 100; i++) {
-    const lx = logNdtr(x);
+    const lx = logNdtrPinned(x);
     const dx = (lx - z) * Math.exp(lx - normLogPdf(x));
     x -= dx;
     if (!(Math.abs(dx) > 1e-14 * Math.max(1, Math.abs(x)))) break;
@@ -177,12 +257,12 @@ export function truncNormPpf(q: number, a: number, b: number): number {
   if (!(a < b)) return NaN;
   if (q <= 0) return a;
   if (q >= 1) return b;
-  const logMass = logGaussMass(a, b);
+  const logMass = logGaussMassPinned(a, b);
   let c: number;
   if (a < 0) {
-    c = ndtriExp(logAddExp(logNdtr(a), Math.log(q) + logMass));
+    c = ndtriExp(logAddExp(logNdtrPinned(a), Math.log(q) + logMass));
   } else {
-    c = -ndtriExp(logAddExp(logNdtr(-b), Math.log1p(-q) + logMass));
+    c = -ndtriExp(logAddExp(logNdtrPinned(-b), Math.log1p(-q) + logMass));
   }
   // Rounding in the last Newton step may step a hair outside the support.
   return Math.min(b, Math.max(a, c));

@@ -28,7 +28,7 @@ import {
   toInternal,
   transformedBounds,
 } from "./distributions";
-import { LOG_SQRT_2PI, logDiffExp, logGaussMass, logNdtr, truncNormPpf } from "./normal";
+import { LOG_SQRT_2PI, erfcx, logGaussMass, truncNormPpf } from "./normal";
 import {
   greedyHypervolumeSubset,
   hypervolumeContributions,
@@ -132,6 +132,11 @@ export interface ParzenParameters {
   considerEndpoints: boolean;
   weights: (n: number) => number[];
   multivariate: boolean;
+  /**
+   * Normalised mixture weights already computed, by number of observations (the weights depend on nothing
+   * else for a given `weights` function and prior weight), shared by the estimators of one sample.
+   */
+  weightCache?: Map<string, { fn: (n: number) => number[]; weights: number[] }>;
 }
 
 export interface NumericKernels {
@@ -175,37 +180,83 @@ function checkWeights(w: number[], n: number): number[] {
 
 /**
  * Indices 0..m−1 ordered by xs[i], equal values (−0 and 0 included) in index order: the stable comparator
- * sort, but done as a native numeric sort of the values, each index then placed at the start of its value's
- * run plus the number of equal values before it (the binary search finds −0 and 0 as one run). With a NaN (no order) the comparator sort is used.
+ * sort, done as a bottom-up merge sort of (value, index) pairs kept in parallel typed arrays (insertion-
+ * sorted runs of 8, then merges that take from the right run only when strictly smaller, and copy the
+ * runs as they are when already in order). With a NaN (no order) the comparator sort is used.
  */
 export function sortedOrder(xs: readonly number[], m: number): Uint32Array {
-  const order = new Uint32Array(m);
-  const sorted = new Float64Array(m);
-  let nan = false;
   for (let i = 0; i < m; i++) {
-    sorted[i] = xs[i];
-    if (xs[i] !== xs[i]) nan = true;
+    if (xs[i] !== xs[i]) return new Uint32Array(m).map((_, j) => j).sort((a, b) => xs[a] - xs[b] || a - b);
   }
-  if (nan) {
-    for (let i = 0; i < m; i++) order[i] = i;
-    return order.sort((a, b) => xs[a] - xs[b] || a - b);
-  }
-  sorted.sort();
-  // filled[j]: how many indices already placed in the run of equal values starting at j.
-  const filled = new Uint32Array(m);
-  for (let i = 0; i < m; i++) {
-    const v = xs[i];
-    let lo = 0;
-    let hi = m;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (sorted[mid] < v) lo = mid + 1;
-      else hi = mid;
+  // The work arrays are module-level buffers reused between calls (allocating typed arrays costs more
+  // than the sort on ~1000 values); the caller gets a copy of the result.
+  if (sortScratch.size < m) sortScratch = sortBuffers(Math.max(m, 2 * sortScratch.size));
+  let { order, values, nextOrder, nextValues } = sortScratch;
+  const RUN = 8;
+  for (let start = 0; start < m; start += RUN) {
+    const end = Math.min(m, start + RUN);
+    for (let i = start; i < end; i++) {
+      const x = xs[i];
+      let j = i - 1;
+      while (j >= start && values[j] > x) {
+        values[j + 1] = values[j];
+        order[j + 1] = order[j];
+        j--;
+      }
+      values[j + 1] = x;
+      order[j + 1] = i;
     }
-    order[lo + filled[lo]++] = i;
   }
-  return order;
+  for (let width = RUN; width < m; width *= 2) {
+    for (let start = 0; start < m; start += 2 * width) {
+      const mid = Math.min(m, start + width);
+      const end = Math.min(m, start + 2 * width);
+      let i = start;
+      let j = mid;
+      let k = start;
+      if (mid < end && values[mid] < values[mid - 1]) {
+        let vi = values[i];
+        let vj = values[j];
+        for (;;) {
+          if (vj < vi) {
+            nextValues[k] = vj;
+            nextOrder[k++] = order[j];
+            if (++j === end) break;
+            vj = values[j];
+          } else {
+            nextValues[k] = vi;
+            nextOrder[k++] = order[i];
+            if (++i === mid) break;
+            vi = values[i];
+          }
+        }
+      }
+      for (; i < mid; i++, k++) {
+        nextValues[k] = values[i];
+        nextOrder[k] = order[i];
+      }
+      for (; j < end; j++, k++) {
+        nextValues[k] = values[j];
+        nextOrder[k] = order[j];
+      }
+    }
+    [order, nextOrder] = [nextOrder, order];
+    [values, nextValues] = [nextValues, values];
+  }
+  return order.slice(0, m);
 }
+
+function sortBuffers(size: number) {
+  return {
+    size,
+    order: new Uint32Array(size),
+    values: new Float64Array(size),
+    nextOrder: new Uint32Array(size),
+    nextValues: new Float64Array(size),
+  };
+}
+
+let sortScratch = sortBuffers(0);
 
 function numericKernels(
   obs: number[],
@@ -261,12 +312,14 @@ function numericKernels(
   const uniqueMus: number[] = [];
   const uniqueSigmas: number[] = [];
   const uniqueLogMass: number[] = [];
+  const uniqueLogSigma: number[] = [];
   const logMass = new Array<number>(n + 1);
   const logSigma = new Float64Array(n + 1);
   const addPair = (k: number): number => {
     uniqueMus.push(mus[k]);
     uniqueSigmas.push(sigmas[k]);
     uniqueLogMass.push(logGaussMass((low - mus[k]) / sigmas[k], (high - mus[k]) / sigmas[k]));
+    uniqueLogSigma.push(Math.log(sigmas[k]));
     return uniqueMus.length - 1;
   };
   if (order) {
@@ -295,7 +348,7 @@ function numericKernels(
   }
   for (let k = 0; k <= n; k++) {
     logMass[k] = uniqueLogMass[unique[k]];
-    logSigma[k] = Math.log(sigmas[k]);
+    logSigma[k] = uniqueLogSigma[unique[k]];
   }
   return { kind: "numeric", distribution: d, mus, sigmas, low, high, logMass, logSigma, unique, uniqueMus, uniqueSigmas };
 }
@@ -327,15 +380,22 @@ export function buildParzenEstimator(
 ): ParzenEstimator {
   const names = Object.keys(searchSpace);
   const n = names.length > 0 ? (observations[names[0]]?.length ?? 0) : 0;
+  const cacheKey = `${n}:${params.priorWeight}`;
+  const cached = predeterminedWeights ? undefined : params.weightCache?.get(cacheKey);
   let weights: number[];
-  if (n === 0) {
-    weights = [1];
+  if (cached && cached.fn === params.weights) {
+    weights = cached.weights;
   } else {
-    weights = checkWeights(predeterminedWeights ? [...predeterminedWeights] : params.weights(n), n);
-    weights.push(params.priorWeight);
+    if (n === 0) {
+      weights = [1];
+    } else {
+      weights = checkWeights(predeterminedWeights ? [...predeterminedWeights] : params.weights(n), n);
+      weights.push(params.priorWeight);
+    }
+    const total = weights.reduce((a, b) => a + b, 0);
+    weights = weights.map((w) => w / total);
+    if (!predeterminedWeights) params.weightCache?.set(cacheKey, { fn: params.weights, weights });
   }
-  const total = weights.reduce((a, b) => a + b, 0);
-  weights = weights.map((w) => w / total);
   const dims: ParzenEstimator["dims"] = {};
   for (const name of names) {
     const d = searchSpace[name];
@@ -408,15 +468,13 @@ function addNumericLogPdf(dim: NumericKernels, xs: readonly number[], terms: Flo
     }
     return;
   }
-  // A grid value's probability is the component's mass over its grid cell. Unless the cell straddles the
-  // component's centre, that mass is logDiffExp of log Φ at the two cell edges (mirrored to the left tail
-  // on the right of the centre), exactly as logGaussMass forms it; neighbouring candidate cells share an
-  // edge, so log Φ is computed once per distinct edge and component.
+  // A grid value's probability is the component's mass over its grid cell (logCellMass); neighbouring
+  // candidate cells share an edge, so erfcx is computed once per distinct edge and component.
   const half = d.step / 2;
   const { unique, uniqueMus, uniqueSigmas } = dim;
   const U = uniqueMus.length;
   const cells = new Map<number, Float64Array>();
-  // Per edge: the standardised edge z of every distinct component, then log Φ(−|z|).
+  // Per edge: the standardised edge z of every distinct component, then erfcx(|z|/√2).
   const edges = new Map<number, Float64Array>();
   const edgeRow = (e: number): Float64Array => {
     let row = edges.get(e);
@@ -425,7 +483,7 @@ function addNumericLogPdf(dim: NumericKernels, xs: readonly number[], terms: Flo
       for (let u = 0; u < U; u++) {
         const z = (e - uniqueMus[u]) / uniqueSigmas[u];
         row[u] = z;
-        row[U + u] = z <= 0 ? logNdtr(z) : logNdtr(-z);
+        row[U + u] = erfcx(Math.abs(z) / Math.SQRT2);
       }
       edges.set(e, row);
     }
@@ -439,13 +497,7 @@ function addNumericLogPdf(dim: NumericKernels, xs: readonly number[], terms: Flo
       cell = new Float64Array(K);
       const lo = edgeRow(d.log ? Math.log(x - half) : x - half);
       const hi = edgeRow(d.log ? Math.log(x + half) : x + half);
-      for (let u = 0; u < U; u++) {
-        const a = lo[u];
-        const b = hi[u];
-        if (b <= 0) masses[u] = logDiffExp(hi[U + u], lo[U + u]);
-        else if (a > 0) masses[u] = logDiffExp(lo[U + u], hi[U + u]);
-        else masses[u] = logGaussMass(a, b);
-      }
+      for (let u = 0; u < U; u++) masses[u] = logCellMass(lo[u], hi[u], lo[U + u], hi[U + u]);
       for (let k = 0; k < K; k++) cell[k] = masses[unique[k]] - logMass[k];
       cells.set(x, cell);
     }
@@ -471,17 +523,78 @@ function addCategoricalLogPdf(dim: CategoricalKernels, xs: readonly number[], te
 
 let scratch = new Float64Array(0);
 
+/**
+ * logPdfRows for a one-dimensional continuous estimator, with the same arithmetic in one pass per point
+ * (no matrix filled with the log weights first).
+ */
+function logPdfContinuous1D(dim: NumericKernels, logWeights: Float64Array, xs: readonly number[]): number[] {
+  const { mus, sigmas, logMass, logSigma, low, high } = dim;
+  const d = dim.distribution;
+  const K = logWeights.length;
+  if (scratch.length < K) scratch = new Float64Array(Math.max(K, 2 * scratch.length));
+  const terms = scratch;
+  return xs.map((x) => {
+    const t = d.log ? Math.log(x) : x;
+    if (t < low || t > high) return -Infinity;
+    for (let k = 0; k < K; k++) {
+      const z = (t - mus[k]) / sigmas[k];
+      terms[k] = logWeights[k] + (-0.5 * z * z - LOG_SQRT_2PI - logMass[k] - logSigma[k]);
+    }
+    return logSumExp(terms, 0, K);
+  });
+}
+
+/** log of each mixture weight, kept per weights array (estimators of one sample share their weights). */
+const logWeightsCache = new WeakMap<readonly number[], Float64Array>();
+
+function logWeightsOf(weights: readonly number[]): Float64Array {
+  let logs = logWeightsCache.get(weights);
+  if (!logs) {
+    logs = Float64Array.from(weights, Math.log);
+    logWeightsCache.set(weights, logs);
+  }
+  return logs;
+}
+
 /** log p(x) of the mixture for each joint sample (internal representation). */
 export function logPdfParzen(pe: ParzenEstimator, samples: Readonly<Record<string, number[]>>): number[] {
   const names = Object.keys(pe.dims);
+  if (names.length !== 1) return logPdfRows(pe, samples, names);
+  // One dimension (univariate TPE): the density depends on the value alone, and candidates drawn from l(x)
+  // repeat (a choice, a grid point), so each distinct value is evaluated once.
+  const xs = samples[names[0]];
+  const slot = new Map<number, number>();
+  const distinct: number[] = [];
+  const which = new Int32Array(xs.length);
+  for (let i = 0; i < xs.length; i++) {
+    let j = slot.get(xs[i]);
+    if (j === undefined) {
+      j = distinct.length;
+      distinct.push(xs[i]);
+      slot.set(xs[i], j);
+    }
+    which[i] = j;
+  }
+  if (distinct.length === xs.length) return logPdfRows(pe, samples, names);
+  const values = logPdfRows(pe, { [names[0]]: distinct }, names);
+  const result = new Array<number>(xs.length);
+  for (let i = 0; i < xs.length; i++) result[i] = values[which[i]];
+  return result;
+}
+
+function logPdfRows(pe: ParzenEstimator, samples: Readonly<Record<string, readonly number[]>>, names: readonly string[]): number[] {
   const size = names.length > 0 ? samples[names[0]].length : 0;
   const K = pe.weights.length;
+  if (names.length === 1) {
+    const dim = pe.dims[names[0]];
+    if (dim.kind === "numeric" && dim.distribution.step !== null) return logPdfGrid1D(dim, pe.weights, samples[names[0]]);
+    if (dim.kind === "numeric") return logPdfContinuous1D(dim, logWeightsOf(pe.weights), samples[names[0]]);
+  }
   // terms[i·K + k] = log w_k + Σ_dims log p_k(x_i), summed in the same order as a per-point loop would.
   // A scratch buffer reused between calls (one ask evaluates a dozen such matrices), zeroed by the fill.
   if (scratch.length < size * K) scratch = new Float64Array(Math.max(size * K, 2 * scratch.length));
   const terms = scratch;
-  const logWeights = new Float64Array(K);
-  for (let k = 0; k < K; k++) logWeights[k] = Math.log(pe.weights[k]);
+  const logWeights = logWeightsOf(pe.weights);
   for (let i = 0; i < size; i++) terms.set(logWeights, i * K);
   for (const name of names) {
     const dim = pe.dims[name];
@@ -489,24 +602,174 @@ export function logPdfParzen(pe: ParzenEstimator, samples: Readonly<Record<strin
     else addNumericLogPdf(dim, samples[name], terms, K);
   }
   const result = new Array<number>(size);
-  for (let i = 0; i < size; i++) {
-    const row = i * K;
+  for (let i = 0; i < size; i++) result[i] = logSumExp(terms, i * K, K);
+  return result;
+}
+
+/** log Σ exp(terms[from + k]) for k < K, summed in index order. */
+function logSumExp(terms: Float64Array, from: number, K: number): number {
+  let max = -Infinity;
+  for (let k = 0; k < K; k++) if (terms[from + k] > max) max = terms[from + k];
+  if (max === -Infinity || Number.isNaN(max)) return max;
+  // Σ exp(y) in component order, skipping every exp that cannot change the sum: a term below half an ulp
+  // of s leaves s as it is (round to nearest), and exp(y) < s·2⁻⁵⁴ (under half an ulp) when
+  // y < log s − 38 (54·ln 2 ≈ 37.43, with room for the rounding of the log). The bound uses an earlier,
+  // smaller s, refreshed when s has grown 256-fold, which only makes it stricter. Below −746 exp is 0
+  // anyway. NaN is never skipped, so it propagates as before.
+  let s = 0;
+  let skipBelow = -746;
+  let refreshAbove = 0;
+  for (let k = 0; k < K; k++) {
+    const y = terms[from + k] - max;
+    if (y < skipBelow) continue;
+    s += Math.exp(y);
+    if (s > refreshAbove) {
+      skipBelow = Math.max(-746, Math.log(s) - 38);
+      refreshAbove = 256 * s;
+    }
+  }
+  return Math.log(s) + max;
+}
+
+let gridScratch = new Float64Array(0);
+const NO_ROW = new Float64Array(0);
+
+/**
+ * logPdfRows for a one-dimensional grid estimator (univariate TPE's int and stepped parameters). Components
+ * that share (μ, σ) give every cell the same mass, so the mixture is summed over the distinct pairs with
+ * their weights added up (equal to the per-component sum up to rounding in the last bits). The cell mass of
+ * a pair is at most Φ(−d) ≤ exp(−d²/2)/2 for a cell d standard deviations from its centre, which bounds
+ * the pair's term from above: exact terms are computed first where the bound could beat the largest exact
+ * term so far, which fixes the maximum; the sum then starts from the largest term (so it is at least 1)
+ * and skips every term below e⁻³⁸, less than half an ulp of 1, deciding by the bound where that suffices.
+ * So a cell far out in a component's tail needs no erfcx, exp or log at all.
+ */
+function logPdfGrid1D(dim: NumericKernels, weights: readonly number[], xs: readonly number[]): number[] {
+  const { logMass, unique, uniqueMus, uniqueSigmas } = dim;
+  const d = dim.distribution;
+  const half = (d.step as number) / 2;
+  const U = uniqueMus.length;
+  // Work arrays: views into one module-level buffer (typed-array allocations cost more than the work on
+  // them), six rows of U plus one per distinct cell edge, at most two per point.
+  const rows = 6 + 2 * xs.length;
+  if (gridScratch.length < rows * U) gridScratch = new Float64Array(Math.max(rows * U, 2 * gridScratch.length));
+  let used = 0;
+  const row = (): Float64Array => gridScratch.subarray(U * used, U * ++used);
+  // Per distinct pair: the log of its summed weight and its normaliser.
+  const pairLogWeight = row().fill(0);
+  const pairLogMass = row();
+  for (let k = 0; k < weights.length; k++) {
+    pairLogWeight[unique[k]] += weights[k];
+    pairLogMass[unique[k]] = logMass[k];
+  }
+  for (let u = 0; u < U; u++) pairLogWeight[u] = Math.log(pairLogWeight[u]);
+  // Per cell edge: erfcx(|z|/√2) of each distinct component, computed when first needed (NaN until then).
+  const edges = new Map<number, Float64Array>();
+  const edgeRow = (e: number): Float64Array => {
+    let r = edges.get(e);
+    if (!r) edges.set(e, (r = row().fill(NaN)));
+    return r;
+  };
+  const cell: GridCell = { zLo: row(), zHi: row(), lo: NO_ROW, hi: NO_ROW, mass: row() };
+  const { zLo, zHi, mass } = cell;
+  const bound = row();
+  const result = new Array<number>(xs.length);
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i];
+    const eLo = d.log ? Math.log(x - half) : x - half;
+    const eHi = d.log ? Math.log(x + half) : x + half;
+    cell.lo = edgeRow(eLo);
+    cell.hi = edgeRow(eHi);
+    let top = 0;
+    let topBound = -Infinity;
+    for (let u = 0; u < U; u++) {
+      const a = (eLo - uniqueMus[u]) / uniqueSigmas[u];
+      const b = (eHi - uniqueMus[u]) / uniqueSigmas[u];
+      zLo[u] = a;
+      zHi[u] = b;
+      const far = a > 0 ? a : b < 0 ? -b : 0;
+      const bu = pairLogWeight[u] + (-0.5 * far * far - pairLogMass[u]);
+      bound[u] = bu;
+      if (bu > topBound) {
+        topBound = bu;
+        top = u;
+      }
+      mass[u] = NaN;
+    }
+    // The maximum term: exact terms of every pair whose bound exceeds the largest exact term so far,
+    // starting from the pair with the largest bound.
     let max = -Infinity;
-    for (let k = 0; k < K; k++) if (terms[row + k] > max) max = terms[row + k];
-    if (max === -Infinity || Number.isNaN(max)) {
-      result[i] = max;
+    let argmax = -1;
+    for (let j = -1; j < U; j++) {
+      const u = j < 0 ? top : j;
+      if (!(bound[u] > max) || u === argmax) continue;
+      const t = pairLogWeight[u] + (cellMass(cell, u) - pairLogMass[u]);
+      if (t > max || (argmax < 0 && t === t)) {
+        max = t;
+        argmax = u;
+      }
+    }
+    if (argmax < 0 || max === -Infinity) {
+      result[i] = argmax < 0 ? NaN : -Infinity;
       continue;
     }
-    let s = 0;
-    for (let k = 0; k < K; k++) {
-      const y = terms[row + k] - max;
-      // exp underflows to exactly 0 below −745.14, and adding 0 leaves s unchanged: skip the call (NaN
-      // still goes through, so it propagates as before).
-      if (!(y < -746)) s += Math.exp(y);
+    // The largest term first: with s ≥ 1 a term below e⁻³⁸ (under half an ulp of 1) cannot change s.
+    let s = 1;
+    for (let u = 0; u < U; u++) {
+      if (u === argmax || bound[u] - max < -38) continue;
+      const y = pairLogWeight[u] + (cellMass(cell, u) - pairLogMass[u]) - max;
+      if (!(y < -38)) s += Math.exp(y);
     }
     result[i] = Math.log(s) + max;
   }
   return result;
+}
+
+/** One grid cell of logPdfGrid1D: standardised edges per distinct component and what is computed so far. */
+interface GridCell {
+  zLo: Float64Array;
+  zHi: Float64Array;
+  /** erfcx(|z|/√2) at the lower and upper edge (shared with neighbouring cells), NaN until computed. */
+  lo: Float64Array;
+  hi: Float64Array;
+  /** log mass of the cell per distinct component, NaN until computed. */
+  mass: Float64Array;
+}
+
+/** The cell's log mass under distinct component u, its edges' erfcx computed once per edge (logCellMass). */
+function cellMass(cell: GridCell, u: number): number {
+  let m = cell.mass[u];
+  if (m === m) return m;
+  const a = cell.zLo[u];
+  const b = cell.zHi[u];
+  let ea = NaN;
+  let eb = NaN;
+  if (b <= 0 || a > 0) {
+    ea = cell.lo[u];
+    if (ea !== ea) cell.lo[u] = ea = erfcx(Math.abs(a) / Math.SQRT2);
+    eb = cell.hi[u];
+    if (eb !== eb) cell.hi[u] = eb = erfcx(Math.abs(b) / Math.SQRT2);
+  }
+  cell.mass[u] = m = logCellMass(a, b, ea, eb);
+  return m;
+}
+
+/**
+ * log of the standard normal mass of a grid cell with standardised edges a < b, given ea = erfcx(|a|/√2)
+ * and eb = erfcx(|b|/√2) (unused when the cell straddles 0, which goes to logGaussMass). A cell on one side
+ * of the centre is mirrored into the left tail (a′ < b′ ≤ 0), where Φ(z) = exp(−z²/2)·erfcx(−z/√2)/2, so
+ *   log(Φ(b′) − Φ(a′)) = −b′²/2 − log 2 + log(erfcx(−b′/√2) − exp((b′ − a′)(b′ + a′)/2)·erfcx(−a′/√2)):
+ * one exp and one log per cell and component, and the ratio of the two Φ values formed without
+ * subtracting two large log Φ values (logDiffExp of log Φ at the edges loses up to ~1e-11 on narrow cells
+ * far out; this form ~1e-12, from the rounding of the two erfcx values).
+ */
+function logCellMass(a: number, b: number, ea: number, eb: number): number {
+  if (!(b <= 0 || a > 0)) return logGaussMass(a, b);
+  // Left of the centre the near edge is b; right of it, mirrored, −a.
+  const near = b <= 0 ? b : -a;
+  const far = b <= 0 ? a : -b;
+  const ratio = Math.exp(0.5 * (near - far) * (near + far));
+  return -0.5 * near * near - Math.LN2 + Math.log(b <= 0 ? eb - ratio * ea : ea - ratio * eb);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -622,12 +885,15 @@ export function splitTrials(
   const complete: TrialRecord[] = [];
   const pruned: TrialRecord[] = [];
   const running: TrialRecord[] = [];
+  const placed = new Uint8Array(trials.length); // 1 for the trials that go below or above
   trials.forEach((t, i) => {
     const score = options.constraints ? infeasibleScore(t) : 0;
+    placed[i] = 1;
     if (score > 0) infeasible.push({ t, score, i });
     else if (t.state === "COMPLETE") complete.push(t);
     else if (t.state === "RUNNING") running.push(t);
     else if (t.state === "PRUNED") pruned.push(t);
+    else placed[i] = 0;
   });
   let rest = Math.max(0, nBelow);
   let belowComplete: TrialRecord[];
@@ -635,10 +901,7 @@ export function splitTrials(
   if (multi) {
     ({ below: belowComplete, above: aboveComplete } = splitCompleteMulti(complete, rest, directions));
   } else {
-    const sorted = complete
-      .map((t, i) => ({ t, i, key: completeKey(t, directions[0]) }))
-      .sort((a, b) => cmp(a.key, b.key) || a.i - b.i)
-      .map((e) => e.t);
+    const sorted = sortBy(complete, (t) => completeKey(t, directions[0]));
     const k = Math.min(rest, sorted.length);
     belowComplete = sorted.slice(0, k);
     aboveComplete = sorted.slice(k);
@@ -659,9 +922,26 @@ export function splitTrials(
   const sortedInfeasible = infeasible.sort((a, b) => cmp(a.score, b.score) || a.i - b.i).map((e) => e.t);
   const k = Math.min(rest, sortedInfeasible.length);
   const below = [...belowComplete, ...belowPruned, ...sortedInfeasible.slice(0, k)];
+  // Both halves in trial-number order. Trials usually come in that order already: then the order is kept
+  // (below is the placed trials of the few below, above the other placed ones) instead of sorting again.
+  let increasing = true;
+  for (let i = 1; i < trials.length && increasing; i++) increasing = trials[i - 1].number < trials[i].number;
+  if (increasing) {
+    const inBelow = new Set(below);
+    return { below: trials.filter((t) => inBelow.has(t)), above: trials.filter((t, i) => placed[i] === 1 && !inBelow.has(t)) };
+  }
   const above = [...aboveComplete, ...abovePruned, ...sortedInfeasible.slice(k), ...running];
-  const byNumber = (a: TrialRecord, b: TrialRecord) => a.number - b.number;
-  return { below: below.sort(byNumber), above: above.sort(byNumber) };
+  const byNumber = (t: TrialRecord) => t.number;
+  return { below: sortBy(below, byNumber), above: sortBy(above, byNumber) };
+}
+
+/** The items ordered by a numeric key, equal keys in input order (a stable sort), through sortedOrder. */
+function sortBy<T>(items: readonly T[], key: (item: T) => number): T[] {
+  const keys = items.map(key);
+  const order = sortedOrder(keys, keys.length);
+  const out = new Array<T>(items.length);
+  for (let j = 0; j < out.length; j++) out[j] = items[order[j]];
+  return out;
 }
 
 const EPS = 1e-12;
@@ -728,10 +1008,12 @@ interface TpeSplit {
 
 export interface TpeMemo {
   splits: Map<string, TpeSplit>;
+  /** Mixture weights by number of observations (see ParzenParameters.weightCache). */
+  weights: NonNullable<ParzenParameters["weightCache"]>;
 }
 
 export function tpeMemo(): TpeMemo {
-  return { splits: new Map() };
+  return { splits: new Map(), weights: new Map() };
 }
 
 /** The good/bad split of the considered trials (finished ones, plus running ones under the constant liar). */
@@ -751,7 +1033,9 @@ function splitFor(input: TpeInput, o: TpeOptions, directions: readonly StudyDire
 }
 
 function finishedCount(trials: readonly TrialRecord[]): number {
-  return trials.filter((t) => t.state === "COMPLETE" || t.state === "PRUNED").length;
+  let n = 0;
+  for (const t of trials) if (t.state === "COMPLETE" || t.state === "PRUNED") n++;
+  return n;
 }
 
 /** Observations of the trials that hold every parameter of the space, and which trials those were. */
@@ -760,14 +1044,29 @@ function observationsOf(
   searchSpace: Readonly<Record<string, Distribution>>,
 ): { obs: Record<string, number[]>; kept: number[] } {
   const names = Object.keys(searchSpace);
-  const obs: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, [] as number[]]));
-  const kept: number[] = [];
-  trials.forEach((t, i) => {
-    if (!names.every((n) => Object.prototype.hasOwnProperty.call(t.params, n))) return;
-    for (const n of names) obs[n].push(toInternal(searchSpace[n], t.params[n]));
-    kept.push(i);
+  // toInternal per parameter; a categorical value is looked up in a map of its choices (=== and the map's
+  // key equality agree on everything but NaN, which is left to toInternal), and toInternal reports
+  // anything not found.
+  const internal = names.map((n): ((v: ParamValue) => number) => {
+    const d = searchSpace[n];
+    if (d.type !== "categorical") return (v) => toInternal(d, v);
+    const index = new Map<ParamValue, number>();
+    d.choices.forEach((c, i) => {
+      if (c === c && !index.has(c)) index.set(c, i);
+    });
+    return (v) => index.get(v) ?? toInternal(d, v);
   });
-  return { obs, kept };
+  const columns = names.map(() => [] as number[]);
+  const kept: number[] = [];
+  for (let i = 0; i < trials.length; i++) {
+    const params = trials[i].params;
+    let all = true;
+    for (let j = 0; j < names.length && all; j++) all = Object.prototype.hasOwnProperty.call(params, names[j]);
+    if (!all) continue;
+    for (let j = 0; j < names.length; j++) columns[j].push(internal[j](params[names[j]]));
+    kept.push(i);
+  }
+  return { obs: Object.fromEntries(names.map((n, j) => [n, columns[j]])), kept };
 }
 
 function tpeJoint(
@@ -784,6 +1083,7 @@ function tpeJoint(
     considerEndpoints: o.considerEndpoints,
     weights: o.weights,
     multivariate: o.multivariate,
+    weightCache: input.memo?.weights,
   };
   const belowObs = observationsOf(below, searchSpace);
   let belowWeights: number[] | undefined;
