@@ -58,21 +58,11 @@ export function rollupStatements(d1: D1Database, runId: string, keys: readonly K
     keys.flatMap((k) => k.rollups.map((r) => [k.key, k.minStep, k.maxStep, r.width, r.bucket, r.n, r.x0, r.x1, r.lo, r.hi, r.lastStep, r.lastTimestamp, r.lastValue, r.lastIsNan])),
   );
   const ranges = JSON.stringify(keys.map((k) => [k.key, k.minStep, k.maxStep]));
-  // The exact way: one statement for every level, so the new points are found (one key lookup each)
-  // only once. Its first condition does not depend on the point: when no key overlaps, SQLite tests it
-  // once and looks at no point.
+  // One statement for every level and both ways: the rows computed before writing go to keys that do
+  // not overlap, the exact way's to keys that do. The exact way's first condition does not depend on
+  // the point: when no key overlaps, it is evaluated once and no point is looked up.
   const levels = ROLLUP_WIDTHS.map((w) => `SELECT ${w} AS width`).join(" UNION ALL ");
   return [
-    d1
-      .prepare(
-        `INSERT INTO metric_rollups (run_uuid, key, width, bucket, n, x0, x1, lo, hi, last_step, last_timestamp, last_value, last_is_nan)
-         SELECT ?1, k.value ->> 0, k.value ->> 3, k.value ->> 4, k.value ->> 5, k.value ->> 6, k.value ->> 7, k.value ->> 8, k.value ->> 9,
-                k.value ->> 10, k.value ->> 11, k.value ->> 12, k.value ->> 13
-         FROM json_each(?2) k
-         WHERE NOT ${keyOverlapsSql}
-         ON CONFLICT (run_uuid, key, width, bucket) DO UPDATE SET ${MERGE_ROLLUP}`,
-      )
-      .bind(runId, aggregates),
     d1
       .prepare(
         `WITH p AS (
@@ -96,11 +86,16 @@ export function rollupStatements(d1: D1Database, runId: string, keys: readonly K
            ) WHERE rn = 1
          )
          INSERT INTO metric_rollups (run_uuid, key, width, bucket, n, x0, x1, lo, hi, last_step, last_timestamp, last_value, last_is_nan)
+         SELECT ?1, k.value ->> 0, k.value ->> 3, k.value ->> 4, k.value ->> 5, k.value ->> 6, k.value ->> 7, k.value ->> 8, k.value ->> 9,
+                k.value ->> 10, k.value ->> 11, k.value ->> 12, k.value ->> 13
+         FROM json_each(?4) k
+         WHERE NOT ${keyOverlapsSql}
+         UNION ALL
          SELECT ?1, agg.key, agg.width, agg.bucket, agg.n, agg.x0, agg.x1, agg.lo, agg.hi, last.step, last.ts, last.value, last.nan
          FROM agg JOIN last ON last.width = agg.width AND last.key = agg.key AND last.bucket = agg.bucket WHERE true
          ON CONFLICT (run_uuid, key, width, bucket) DO UPDATE SET ${MERGE_ROLLUP}`,
       )
-      .bind(runId, pointsJson, ranges),
+      .bind(runId, pointsJson, ranges, aggregates),
   ];
 }
 
