@@ -7,11 +7,13 @@
 //  3. the downsampled read of that metric (1000 buckets) vs reading it whole.
 // Baselines measured in the same run: one log-metric call per point (what a naive client does) for
 // writes, and the full paged read for the downsampled read. Environment: TERN_URL, TERN_TOKEN,
-// BENCH_CLIENTS (8), BENCH_POINTS (1000000).
+// BENCH_CLIENTS (8), BENCH_POINTS (1000000), BENCH_PARTS (all of "naive,write,read": the log-metric baseline,
+// the batched writes, the reads; the reads need the writes).
 import { benchHeaders, benchServer } from "./server.mjs";
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
 const POINTS = Number(process.env.BENCH_POINTS ?? 1_000_000);
+const PARTS = new Set((process.env.BENCH_PARTS ?? "naive,write,read").split(",").map((p) => p.trim()));
 const headers = benchHeaders;
 let base = process.env.TERN_URL ?? "http://127.0.0.1:8787";
 let server = null;
@@ -45,16 +47,21 @@ async function main() {
   const newRun = async () => (await post("/api/2.0/mlflow/runs/create", { experiment_id: exp.experiment_id, start_time: Date.now() })).run.info.run_id;
 
   // Baseline: one log-metric call per point.
-  const naiveRun = await newRun();
-  const naivePoints = 2000;
   let next = 0;
   let t0 = performance.now();
-  await pool(CLIENTS, async () => {
-    for (let i = next++; i < naivePoints; i = next++) {
-      await post("/api/2.0/mlflow/runs/log-metric", { run_id: naiveRun, key: "loss", value: Math.random(), timestamp: Date.now(), step: i });
-    }
-  });
-  const naiveRate = naivePoints / seconds(t0);
+  let naiveRate = NaN;
+  if (PARTS.has("naive")) {
+    const naiveRun = await newRun();
+    const naivePoints = 2000;
+    t0 = performance.now();
+    await pool(CLIENTS, async () => {
+      for (let i = next++; i < naivePoints; i = next++) {
+        await post("/api/2.0/mlflow/runs/log-metric", { run_id: naiveRun, key: "loss", value: Math.random(), timestamp: Date.now(), step: i });
+      }
+    });
+    naiveRate = naivePoints / seconds(t0);
+  }
+  if (!PARTS.has("write")) return;
 
   // Writes: full 1000-point batches from N clients into one metric of one run.
   const run = await newRun();
@@ -74,7 +81,8 @@ async function main() {
   const writeRate = (batches * 1000) / writeSeconds;
   console.log("writes (MLflow log-batch, 1000 metrics per call)");
   console.log(`  ${fmt(batches * 1000)} points in ${writeSeconds.toFixed(1)} s: ${fmt(writeRate)} points/s`);
-  console.log(`  baseline, one log-metric call per point: ${fmt(naiveRate)} points/s  → batch is ${(writeRate / naiveRate).toFixed(0)}× the baseline`);
+  if (PARTS.has("naive")) console.log(`  baseline, one log-metric call per point: ${fmt(naiveRate)} points/s  → batch is ${(writeRate / naiveRate).toFixed(0)}× the baseline`);
+  if (!PARTS.has("read")) return;
 
   // Reads: the whole history in 25,000-point pages; readers split the pages by page token order.
   t0 = performance.now();

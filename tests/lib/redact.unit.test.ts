@@ -84,6 +84,37 @@ describe("exceedsJsonDepth", () => {
     expect(exceedsJsonDepth('[[1],[2],[3],[4]]', 2)).toBe(false);
   });
 
+  it("ends a string at a quote after an even run of backslashes only", () => {
+    expect(exceedsJsonDepth('["a\\\\", [[1]]]', 2)).toBe(true); // "a\\" ends there; [[1]] nests
+    expect(exceedsJsonDepth('["a\\\\\\"[[", 1]', 1)).toBe(false); // \\\" is an escaped quote: [[ is inside
+    expect(exceedsJsonDepth('["unterminated [[[[', 1)).toBe(false);
+  });
+
+  it("agrees with a character-by-character scan on random texts", () => {
+    const slow = (text: string, max: number) => {
+      let depth = 0;
+      let inString = false;
+      for (let i = 0; i < text.length; i++) {
+        const ch = text[i];
+        if (inString) {
+          if (ch === "\\") i++;
+          else if (ch === '"') inString = false;
+        } else if (ch === '"') inString = true;
+        else if (ch === "[" || ch === "{") {
+          if (++depth > max) return true;
+        } else if (ch === "]" || ch === "}") depth--;
+      }
+      return false;
+    };
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const alphabet = ['"', "\\", "[", "]", "{", "}", "a", ","];
+    for (let t = 0; t < 2000; t++) {
+      const text = Array.from({ length: Math.floor(next() * 40) }, () => alphabet[Math.floor(next() * alphabet.length)]).join("");
+      for (const max of [0, 1, 2, 3]) expect(exceedsJsonDepth(text, max), JSON.stringify(text)).toBe(slow(text, max));
+    }
+  });
+
   it("scans ten million levels without recursion", () => {
     expect(exceedsJsonDepth("[".repeat(10_000_000), 64)).toBe(true);
   });

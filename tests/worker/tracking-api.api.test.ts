@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createToken, errorCode } from "./helpers";
 
@@ -192,6 +193,64 @@ describe("downsampled metric history", () => {
     expect(viaRollups.last.at(-1)).toBeNull();
     expect(viaRollups.last_timestamp.at(-1)).toBe(1);
     expect(viaPoints.last_x.at(-1)).toBe(7499);
+  });
+
+  it("keeps every rollup bucket equal to a recount of the stored points when batches are re-sent, overlap, repeat points or come out of order", async () => {
+    const run = await startRun();
+    const pt = (key: string, step: number, ts = 1000 + step, value: number | string = Math.sin(step) * 10) => ({ key, step, timestamp: ts, value });
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    const logBatch = async (metrics: ReturnType<typeof pt>[]) => {
+      const res = await call("POST", "/api/2.0/mlflow/runs/log-batch", { mode, body: { run_id: run, metrics } });
+      expect(res.status, res.text).toBe(200);
+    };
+    const first = [...range(0, 299).map((s) => pt("a", s)), ...range(0, 99).map((s) => pt("b", s))];
+    await logBatch(first);
+    await logBatch(first); // re-sent as is
+    // "a" overlaps what is stored (250..299 again, 300..549 new), "b" is all new: one batch, both ways.
+    await logBatch([...range(250, 549).map((s) => pt("a", s)), ...range(100, 199).map((s) => pt("b", s))]);
+    // Stored steps again, with other timestamps and values: new points.
+    await logBatch(range(0, 49).map((s) => pt("a", s, 9000 + s, -s)));
+    // A point repeated within one batch, a NaN, and a later timestamp at a stored step.
+    await logBatch([pt("c", 7, 1, 3), pt("c", 7, 1, 3), pt("c", 7, 1, 3), pt("c", 8, 2, "NaN"), pt("c", 8, 3, 1)]);
+    // Out of order: a later range first, then one below it that is still new; negative steps.
+    await logBatch(range(1000, 1099).map((s) => pt("a", s)));
+    await logBatch(range(600, 699).map((s) => pt("a", s)));
+    await logBatch(range(-100, -1).map((s) => pt("b", s)));
+    // Half of a stored batch again, mixed with new points in the same buckets.
+    await logBatch([...range(600, 649).map((s) => pt("a", s)), ...range(700, 720).map((s) => pt("a", s))]);
+
+    const floorDiv = (x: string, w: string) => `(CASE WHEN ${x} >= 0 THEN ${x} / ${w} ELSE -((-${x} - 1) / ${w}) - 1 END)`;
+    const recount = await env.DB.prepare(
+      `WITH w(width) AS (VALUES (32), (512)),
+       b AS (SELECT m.*, w.width, ${floorDiv("m.step", "w.width")} AS bucket FROM metrics m, w WHERE m.run_uuid = ?1),
+       last AS (SELECT key, width, bucket, step, timestamp, value, is_nan,
+                       row_number() OVER (PARTITION BY key, width, bucket ORDER BY step DESC, timestamp DESC) AS rn FROM b)
+       SELECT b.key, b.width, b.bucket, count(*) AS n, min(b.step) AS x0, max(b.step) AS x1,
+              min(CASE WHEN b.is_nan = 0 THEN b.value END) AS lo, max(CASE WHEN b.is_nan = 0 THEN b.value END) AS hi,
+              l.step AS last_step, l.timestamp AS last_timestamp, l.value AS last_value, l.is_nan AS last_is_nan
+       FROM b JOIN last l ON l.key = b.key AND l.width = b.width AND l.bucket = b.bucket AND l.rn = 1
+       GROUP BY b.key, b.width, b.bucket ORDER BY b.key, b.width, b.bucket`,
+    )
+      .bind(run)
+      .all();
+    const stored = await env.DB.prepare(
+      `SELECT key, width, bucket, n, x0, x1, lo, hi, last_step, last_timestamp, last_value, last_is_nan FROM metric_rollups WHERE run_uuid = ?1 ORDER BY key, width, bucket`,
+    )
+      .bind(run)
+      .all();
+    const counts = await env.DB.prepare("SELECT key, count(*) AS n FROM metrics WHERE run_uuid = ?1 GROUP BY key ORDER BY key").bind(run).all();
+    expect(counts.results).toEqual([
+      { key: "a", n: 300 + 250 + 50 + 100 + 100 + 21 },
+      { key: "b", n: 300 },
+      { key: "c", n: 3 },
+    ]);
+    expect(stored.results).toEqual(recount.results);
+    const latest = await env.DB.prepare("SELECT key, step, timestamp, value, is_nan FROM latest_metrics WHERE run_uuid = ?1 ORDER BY key").bind(run).all();
+    expect(latest.results).toEqual([
+      { key: "a", step: 1099, timestamp: 2099, value: Math.sin(1099) * 10, is_nan: 0 },
+      { key: "b", step: 199, timestamp: 1199, value: Math.sin(199) * 10, is_nan: 0 },
+      { key: "c", step: 8, timestamp: 3, value: 1, is_nan: 0 },
+    ]);
   });
 
   it("serves MLflow's bulk-interval history with evenly spaced steps, first and last included", async () => {

@@ -10,8 +10,10 @@ export const MAX_JSON_DEPTH = 64;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const OPENERS = new Set([0x5b, 0x7b]); // [ {
-const CLOSERS = new Set([0x5d, 0x7d]); // ] }
+const OPEN_ARRAY = 0x5b;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_ARRAY = 0x5d;
+const CLOSE_OBJECT = 0x7d;
 
 /**
  * Whether `text` opens more than `max` arrays/objects inside one another. Brackets inside strings do
@@ -19,17 +21,21 @@ const CLOSERS = new Set([0x5d, 0x7d]); // ] }
  */
 export function exceedsJsonDepth(text: string, max: number = MAX_JSON_DEPTH): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
-    if (inString) {
-      if (ch === BACKSLASH) i++;
-      else if (ch === QUOTE) inString = false;
-    } else if (ch === QUOTE) {
-      inString = true;
-    } else if (OPENERS.has(ch)) {
+    if (ch === QUOTE) {
+      // Jump to the closing quote: one that an odd run of backslashes does not escape.
+      for (;;) {
+        const end = text.indexOf('"', i + 1);
+        if (end < 0) return false;
+        let slashes = 0;
+        while (text.charCodeAt(end - 1 - slashes) === BACKSLASH) slashes++;
+        i = end;
+        if (slashes % 2 === 0) break;
+      }
+    } else if (ch === OPEN_ARRAY || ch === OPEN_OBJECT) {
       if (++depth > max) return true;
-    } else if (CLOSERS.has(ch)) {
+    } else if (ch === CLOSE_ARRAY || ch === CLOSE_OBJECT) {
       depth--;
     }
   }

@@ -4,6 +4,7 @@
  */
 import type { Db } from "../db/client";
 import { ROLLUP_WIDTHS, type Bucket, type BucketPlan } from "../lib/downsample";
+import type { KeyBatch } from "../lib/metric-batch";
 
 export type XAxis = "step" | "timestamp";
 
@@ -26,14 +27,40 @@ const NO_UPPER = Number.MAX_SAFE_INTEGER;
 // D1 binds JavaScript numbers as REAL, so the width is cast before dividing.
 const floorDivSql = (x: string, w: string) => `(CASE WHEN ${x} >= 0 THEN ${x} / ${w} ELSE -((-${x} - 1) / ${w}) - 1 END)`;
 
+/** Folds a bucket's new aggregate (excluded) into the stored one. */
+const MERGE_ROLLUP = `n = n + excluded.n,
+           x0 = min(x0, excluded.x0),
+           x1 = max(x1, excluded.x1),
+           lo = min(coalesce(lo, excluded.lo), coalesce(excluded.lo, lo)),
+           hi = max(coalesce(hi, excluded.hi), coalesce(excluded.hi, hi)),
+           last_value = CASE WHEN (excluded.last_step, excluded.last_timestamp) > (last_step, last_timestamp) THEN excluded.last_value ELSE last_value END,
+           last_is_nan = CASE WHEN (excluded.last_step, excluded.last_timestamp) > (last_step, last_timestamp) THEN excluded.last_is_nan ELSE last_is_nan END,
+           last_timestamp = CASE WHEN (excluded.last_step, excluded.last_timestamp) > (last_step, last_timestamp) THEN excluded.last_timestamp ELSE last_timestamp END,
+           last_step = max(last_step, excluded.last_step)`;
+
+/** True for a key (k.value: [key, minStep, maxStep, ...]) that has a stored point within the batch's step range. */
+const keyOverlapsSql = `EXISTS (SELECT 1 FROM metrics m WHERE m.run_uuid = ?1 AND m.key = k.value ->> 0 AND m.step BETWEEN k.value ->> 1 AND k.value ->> 2)`;
+
+/** The JSON of a batch's points that the insert and rollupStatements read: [[key, step, timestamp, value, isNan], ...]. */
+export const batchPointsJson = (keys: readonly KeyBatch[]): string =>
+  JSON.stringify(keys.flatMap((k) => k.points.map((p) => [k.key, p.step, p.timestamp, p.value, p.isNan])));
+
 /**
  * Statements that fold a batch of metric points into every rollup level. They must run in the same
  * transaction as, and before, the insert of the points: points already stored are left out, so
- * counts stay exact when a client re-sends a batch. `points` is the JSON array
- * [[key, step, timestamp, value, is_nan], ...] that the batch inserts.
+ * counts stay exact when a client re-sends a batch. A key with no stored point in the batch's step
+ * range (the usual case: new steps) has only new points, and its aggregates, computed before writing,
+ * are upserted as they are. A key with stored points in that range goes the exact way: its new points
+ * are found one by one and aggregated here. `pointsJson` is batchPointsJson(keys).
  */
-export function rollupStatements(d1: D1Database, runId: string, points: string): D1PreparedStatement[] {
-  // One statement for every level, so the new points are found (one key lookup each) only once.
+export function rollupStatements(d1: D1Database, runId: string, keys: readonly KeyBatch[], pointsJson: string): D1PreparedStatement[] {
+  const aggregates = JSON.stringify(
+    keys.flatMap((k) => k.rollups.map((r) => [k.key, k.minStep, k.maxStep, r.width, r.bucket, r.n, r.x0, r.x1, r.lo, r.hi, r.lastStep, r.lastTimestamp, r.lastValue, r.lastIsNan])),
+  );
+  const ranges = JSON.stringify(keys.map((k) => [k.key, k.minStep, k.maxStep]));
+  // One statement for every level and both ways: the rows computed before writing go to keys that do
+  // not overlap, the exact way's to keys that do. The exact way's first condition does not depend on
+  // the point: when no key overlaps, it is evaluated once and no point is looked up.
   const levels = ROLLUP_WIDTHS.map((w) => `SELECT ${w} AS width`).join(" UNION ALL ");
   return [
     d1
@@ -41,7 +68,9 @@ export function rollupStatements(d1: D1Database, runId: string, points: string):
         `WITH p AS (
            SELECT DISTINCT j.value ->> 0 AS key, j.value ->> 1 AS step, j.value ->> 2 AS ts, j.value ->> 3 AS value, j.value ->> 4 AS nan
            FROM json_each(?2) j
-           WHERE NOT EXISTS (SELECT 1 FROM metrics m WHERE m.run_uuid = ?1 AND m.key = j.value ->> 0 AND m.step = j.value ->> 1
+           WHERE EXISTS (SELECT 1 FROM json_each(?3) k WHERE ${keyOverlapsSql})
+             AND j.value ->> 0 IN (SELECT k.value ->> 0 FROM json_each(?3) k WHERE ${keyOverlapsSql})
+             AND NOT EXISTS (SELECT 1 FROM metrics m WHERE m.run_uuid = ?1 AND m.key = j.value ->> 0 AND m.step = j.value ->> 1
                              AND m.timestamp = j.value ->> 2 AND m.value = j.value ->> 3 AND m.is_nan = j.value ->> 4)
          ),
          levels AS (${levels}),
@@ -57,20 +86,16 @@ export function rollupStatements(d1: D1Database, runId: string, points: string):
            ) WHERE rn = 1
          )
          INSERT INTO metric_rollups (run_uuid, key, width, bucket, n, x0, x1, lo, hi, last_step, last_timestamp, last_value, last_is_nan)
+         SELECT ?1, k.value ->> 0, k.value ->> 3, k.value ->> 4, k.value ->> 5, k.value ->> 6, k.value ->> 7, k.value ->> 8, k.value ->> 9,
+                k.value ->> 10, k.value ->> 11, k.value ->> 12, k.value ->> 13
+         FROM json_each(?4) k
+         WHERE NOT ${keyOverlapsSql}
+         UNION ALL
          SELECT ?1, agg.key, agg.width, agg.bucket, agg.n, agg.x0, agg.x1, agg.lo, agg.hi, last.step, last.ts, last.value, last.nan
          FROM agg JOIN last ON last.width = agg.width AND last.key = agg.key AND last.bucket = agg.bucket WHERE true
-         ON CONFLICT (run_uuid, key, width, bucket) DO UPDATE SET
-           n = n + excluded.n,
-           x0 = min(x0, excluded.x0),
-           x1 = max(x1, excluded.x1),
-           lo = min(coalesce(lo, excluded.lo), coalesce(excluded.lo, lo)),
-           hi = max(coalesce(hi, excluded.hi), coalesce(excluded.hi, hi)),
-           last_value = CASE WHEN (excluded.last_step, excluded.last_timestamp) > (last_step, last_timestamp) THEN excluded.last_value ELSE last_value END,
-           last_is_nan = CASE WHEN (excluded.last_step, excluded.last_timestamp) > (last_step, last_timestamp) THEN excluded.last_is_nan ELSE last_is_nan END,
-           last_timestamp = CASE WHEN (excluded.last_step, excluded.last_timestamp) > (last_step, last_timestamp) THEN excluded.last_timestamp ELSE last_timestamp END,
-           last_step = max(last_step, excluded.last_step)`,
+         ON CONFLICT (run_uuid, key, width, bucket) DO UPDATE SET ${MERGE_ROLLUP}`,
       )
-      .bind(runId, points),
+      .bind(runId, pointsJson, ranges, aggregates),
   ];
 }
 

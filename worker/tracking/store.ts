@@ -8,7 +8,9 @@ import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { stringPredicate } from "../db/predicates";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
-import { rollupStatements } from "./history-store";
+import { batchPointsJson, rollupStatements } from "./history-store";
+import { ROLLUP_WIDTHS } from "../lib/downsample";
+import { summarizeBatch } from "../lib/metric-batch";
 import { experiments, experimentTags, latestMetrics, metrics, mlflowDatasets, params, runInputs, runModelInputs, runOutputs, runs, runTags } from "../db/schema";
 import type { Comparison, OrderBy } from "../lib/mlflow-search";
 import { TAG_DATASET_CONTEXT, type DatasetInput, type DatasetSummary, type Experiment, type KeyValue, type LifecycleStage, type LoggedMetricPoint, type MetricPoint, type Run, type RunInfo, type RunStatus, type ViewType } from "./model";
@@ -445,15 +447,18 @@ export class TrackingStore {
     }
     if (b.runName !== null) statements.push(d1.prepare("UPDATE runs SET name = ?1 WHERE run_uuid = ?2").bind(b.runName, b.runId));
     if (b.metrics.length) {
-      const points = JSON.stringify(
+      const keys = summarizeBatch(
         b.metrics.map((m) => {
           const enc = encodeMetricValue(m.value);
-          return [m.key, m.step, m.timestamp, enc.value, enc.isNan];
+          return { key: m.key, step: m.step, timestamp: m.timestamp, value: enc.value, isNan: enc.isNan };
         }),
+        ROLLUP_WIDTHS,
       );
+      const points = batchPointsJson(keys);
+      const latest = JSON.stringify(keys.map(({ latest: l }) => [l.key, l.step, l.timestamp, l.value, l.isNan]));
       statements.push(
-        // Rollups first: they skip points that are already stored, which the insert below would ignore.
-        ...rollupStatements(d1, b.runId, points),
+        // Rollups first: they leave out points that are already stored, which the insert below ignores.
+        ...rollupStatements(d1, b.runId, keys, points),
         d1
           .prepare(
             `INSERT OR IGNORE INTO metrics (run_uuid, key, step, timestamp, value, is_nan)
@@ -463,15 +468,11 @@ export class TrackingStore {
         d1
           .prepare(
             `INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, is_nan)
-             SELECT ?1, key, step, timestamp, value, is_nan FROM (
-               SELECT j.value ->> 0 AS key, j.value ->> 1 AS step, j.value ->> 2 AS timestamp, j.value ->> 3 AS value, j.value ->> 4 AS is_nan,
-                      row_number() OVER (PARTITION BY j.value ->> 0 ORDER BY j.value ->> 1 DESC, j.value ->> 2 DESC, j.value ->> 3 DESC) AS rn
-               FROM json_each(?2) j
-             ) WHERE rn = 1
+             SELECT ?1, l.value ->> 0, l.value ->> 1, l.value ->> 2, l.value ->> 3, l.value ->> 4 FROM json_each(?2) l WHERE true
              ON CONFLICT (run_uuid, key) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan
              WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
           )
-          .bind(b.runId, points),
+          .bind(b.runId, latest),
       );
       const modelPoints = b.metrics.filter((m) => m.modelId);
       if (modelPoints.length) statements.push(loggedModelMetricStatement(d1, b.runId, modelPoints));
