@@ -5,8 +5,7 @@
  * everything that can underflow is computed in log space, and the far tails use the scaled complementary
  * error function erfcx(x) = exp(x²)·erfc(x), which stays near 1/(x√π) instead of underflowing.
  * erfcx is a fixed-cost polynomial evaluation (coefficients in normal-coefficients.ts), since TPE's
- * densities need tens of thousands of log Φ values per sample; the quantile path keeps its original
- * evaluation (see there).
+ * densities need tens of thousands of log Φ values per sample.
  */
 
 import { ERFCX_FAR, ERFCX_NEAR } from "./normal-coefficients";
@@ -161,66 +160,6 @@ export function logGaussMass(a: number, b: number): number {
   return Math.log1p(-ndtr(a) - ndtr(-b));
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// The quantile path
-//
-// TPE's draws are truncNormPpf of uniform numbers, and its samples are pinned bit for bit: the last bit of
-// a Newton step follows the last bit of log Φ, so a more accurate log Φ would move draws by an ulp. The
-// quantile path therefore keeps the evaluation the samples were pinned with: erf's power series below 1
-// and a continued fraction above, within ~15 ulp but slow (up to ~250 convergents near 1). It runs a few
-// dozen times per draw; the densities, which need tens of thousands of log Φ values per sample, use the
-// polynomial erfcx above.
-
-/**
- * erfcx(x) for x ≥ 1 from the continued fraction
- * erfc(x)·exp(x²)·√π = 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated by the modified Lentz method.
- */
-function erfcxFraction(x: number): number {
-  // Beyond 1e8 the next asymptotic term, 1/(2x²), is below double precision.
-  if (x > 1e8) return 1 / (x * SQRT_PI);
-  const tiny = 1e-300;
-  let f = x;
-  let c = x;
-  let d = 0;
-  for (let n = 1; n < 500; n++) {
-    const an = n / 2;
-    d = x + an * d;
-    d = d === 0 ? tiny : 1 / d;
-    c = x + an / c;
-    if (c === 0) c = tiny;
-    const delta = c * d;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  return 1 / (f * SQRT_PI);
-}
-
-/** Q(z) for z ≥ 0 on the quantile path. */
-function upperTailPinned(z: number): number {
-  const t = z / SQRT2;
-  if (t < SERIES_LIMIT) return 0.5 * (1 - erfSeries(t));
-  return 0.5 * Math.exp(-0.5 * z * z) * erfcxFraction(t);
-}
-
-/** logNdtr on the quantile path (the same formulas). */
-function logNdtrPinned(z: number): number {
-  if (Number.isNaN(z)) return NaN;
-  if (z === Infinity) return 0;
-  if (z === -Infinity) return -Infinity;
-  if (z >= 0) return Math.log1p(-upperTailPinned(z));
-  if (z > -5) return Math.log(upperTailPinned(-z));
-  return -0.5 * z * z + Math.log(0.5 * erfcxFraction(-z / SQRT2));
-}
-
-/** logGaussMass on the quantile path (the same formulas). */
-function logGaussMassPinned(a: number, b: number): number {
-  if (b <= 0) return logDiffExp(logNdtrPinned(b), logNdtrPinned(a));
-  if (a > 0) return logDiffExp(logNdtrPinned(-a), logNdtrPinned(-b));
-  const ndtrA = a < 0 ? upperTailPinned(-a) : 1 - upperTailPinned(a);
-  const ndtrMinusB = -b < 0 ? upperTailPinned(b) : 1 - upperTailPinned(-b);
-  return Math.log1p(-ndtrA - ndtrMinusB);
-}
-
 /**
  * The x with log Φ(x) = y (y ≤ 0). Newton's method on the concave, increasing log Φ converges from any
  * start; near y = 0 the problem is mirrored (log Φ(−x) = log(1 − eʸ)) so the answer keeps full precision.
@@ -234,7 +173,7 @@ export function ndtriExp(y: number): number {
   // Starting points: the Gaussian tail asymptote far left, a logistic approximation of Φ elsewhere.
   let x = z < -5 ? -Math.sqrt(-2 * (z + LOG_SQRT_2PI)) : -(Math.sqrt(3) / Math.PI) * Math.log(Math.expm1(-z));
   for (let i = 0; i < 100; i++) {
-    const lx = logNdtrPinned(x);
+    const lx = logNdtr(x);
     const dx = (lx - z) * Math.exp(lx - normLogPdf(x));
     x -= dx;
     if (!(Math.abs(dx) > 1e-14 * Math.max(1, Math.abs(x)))) break;
@@ -257,12 +196,12 @@ export function truncNormPpf(q: number, a: number, b: number): number {
   if (!(a < b)) return NaN;
   if (q <= 0) return a;
   if (q >= 1) return b;
-  const logMass = logGaussMassPinned(a, b);
+  const logMass = logGaussMass(a, b);
   let c: number;
   if (a < 0) {
-    c = ndtriExp(logAddExp(logNdtrPinned(a), Math.log(q) + logMass));
+    c = ndtriExp(logAddExp(logNdtr(a), Math.log(q) + logMass));
   } else {
-    c = -ndtriExp(logAddExp(logNdtrPinned(-b), Math.log1p(-q) + logMass));
+    c = -ndtriExp(logAddExp(logNdtr(-b), Math.log1p(-q) + logMass));
   }
   // Rounding in the last Newton step may step a hair outside the support.
   return Math.min(b, Math.max(a, c));
