@@ -4,9 +4,6 @@
 // not fire Cron Triggers by itself, fires each cron of wrangler.toml on its schedule (UTC, as Cloudflare
 // does) through wrangler's test-scheduled route. Extra arguments go to wrangler dev.
 // Set TERN_DEV_CRON=off to fire crons only by hand (curl /__scheduled?cron=...).
-// wrangler's line per request is left out (`--log-level log`): a training loop sends hundreds of calls a
-// second, and printing each cost the request path measurable time. The worker's own logs, warnings and
-// errors still show; `npm run dev -- --log-level info` brings the request lines back.
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -50,18 +47,7 @@ console.log(`
 
 const child = spawn(
   wrangler,
-  [
-    "dev",
-    "--ip",
-    host,
-    "--port",
-    port,
-    "--var",
-    "AUTH_MODE:open",
-    "--test-scheduled",
-    ...(args.some((a) => a === "--log-level" || a.startsWith("--log-level=")) ? [] : ["--log-level", "log"]),
-    ...args.filter((a, i) => !OWN.includes(a) && !OWN.includes(args[i - 1])),
-  ],
+  ["dev", "--ip", host, "--port", port, "--var", "AUTH_MODE:open", "--test-scheduled", ...args.filter((a, i) => !OWN.includes(a) && !OWN.includes(args[i - 1]))],
   { cwd: root, env, stdio: "inherit" },
 );
 
