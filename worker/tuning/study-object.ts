@@ -94,8 +94,10 @@ export class StudyObject extends TernDurableObject {
   private flushing: Promise<void> | null = null;
   /** Ends the wait of a flush that is holding back to coalesce changes; null when none waits. */
   private hurry: (() => void) | null = null;
-  /** When the last flush began writing to D1 (0: not since this wake-up). */
+  /** When the summary was last written to D1 (0: not since this wake-up). */
   private lastMirrorAt = 0;
+  /** Set while a flush must not wait (someone reads the study, or the alarm fired). */
+  private urgent = false;
   /** The stored text of each meta key, so an operation writes only the keys it changed. */
   private storedMeta = new Map<string, string>();
   /** The stale-check alarm this object last saw or set; undefined until read after a wake-up. */
@@ -263,23 +265,28 @@ export class StudyObject extends TernDurableObject {
    */
   private flush(urgent = false): Promise<void> {
     if (this.flushing) {
-      if (urgent) this.hurry?.();
+      if (urgent) {
+        this.urgent = true;
+        this.hurry?.();
+      }
       return this.flushing;
     }
     const study = this.study;
     if (!study || (study.revision === this.mirroredRevision && this.pendingRunEnds.length === 0)) return Promise.resolve();
+    this.urgent = urgent;
     const flushing = (async () => {
       // Yield first, so `this.flushing` is set before the loop can finish.
       await null;
       try {
-        // An idle study is mirrored at once; a busy one at most every MIRROR_DELAY_MS.
-        const wait = this.lastMirrorAt + MIRROR_DELAY_MS - Date.now();
-        if (!urgent && wait > 0) await this.coalesce(wait);
-        this.lastMirrorAt = Date.now();
         for (;;) {
           const current = this.study;
           if (!current || (current.revision === this.mirroredRevision && this.pendingRunEnds.length === 0)) break;
           if (current.revision !== this.mirroredRevision) {
+            // An idle study is mirrored at once; a busy one at most every MIRROR_DELAY_MS.
+            const wait = this.lastMirrorAt + MIRROR_DELAY_MS - Date.now();
+            if (!this.urgent && wait > 0) await this.coalesce(wait);
+            if (this.study !== current) continue; // destroyed or reloaded meanwhile
+            this.lastMirrorAt = Date.now();
             const revision = current.revision;
             await new StudyStore(createDb(this.env.DB)).mirrorSummary(current.config.studyId, this.info(current));
             this.mirroredRevision = revision;
@@ -290,6 +297,7 @@ export class StudyObject extends TernDurableObject {
         console.error(JSON.stringify({ event: "study.flush_failed", study_id: study.config.studyId, error: String(err) }));
       } finally {
         this.flushing = null;
+        this.urgent = false;
       }
     })();
     this.flushing = flushing;
