@@ -94,7 +94,17 @@ export function bucketsToPolyline(buckets: readonly Bucket[]): XY[] {
 /** Step widths of the pre-aggregated rollup levels kept for every metric (1 means raw points). */
 export const ROLLUP_WIDTHS = [32, 512] as const;
 
-export const floorDiv = (x: number, w: number): number => Math.floor(x / w);
+/**
+ * floor(x / w) for integers, exact for every safe integer x and positive integer w: the rollup bucket of
+ * step x at width w, the same on the write side (rollups) and the read side (bucket plans).
+ */
+export function floorDiv(x: number, w: number): number {
+  let q = Math.floor(x / w);
+  // The float quotient can round across an integer for large x; step back to the exact floor.
+  if (q * w > x) q -= 1;
+  else if ((q + 1) * w <= x) q += 1;
+  return q;
+}
 
 /**
  * The coarsest rollup level that still has at least `budget` buckets over [min, max], so that reading

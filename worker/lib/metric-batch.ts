@@ -4,6 +4,7 @@
  * the batch's aggregate for every rollup bucket it touches. Points arrive already encoded for storage
  * (NaN as value 0 with isNan 1, infinities clamped), so equality and order are those of the stored rows.
  */
+import { floorDiv } from "./downsample";
 
 export interface StoredPoint {
   key: string;
@@ -42,15 +43,6 @@ export interface KeyBatch {
   rollups: RollupAggregate[];
 }
 
-/** floor(x / w) for integers, exact for every safe integer x and positive integer w. */
-export function floorDivExact(x: number, w: number): number {
-  let q = Math.floor(x / w);
-  // The float quotient can round across an integer for large x; step back to the exact floor.
-  if (q * w > x) q -= 1;
-  else if ((q + 1) * w <= x) q += 1;
-  return q;
-}
-
 const cmp = (a: number, b: number) => (a < b ? -1 : a > b ? 1 : 0);
 
 const comparePoints = (a: StoredPoint, b: StoredPoint): number =>
@@ -61,7 +53,7 @@ function aggregate(points: readonly StoredPoint[], width: number): RollupAggrega
   const out: RollupAggregate[] = [];
   let cur: RollupAggregate | null = null;
   for (const p of points) {
-    const bucket = floorDivExact(p.step, width);
+    const bucket = floorDiv(p.step, width);
     if (cur === null || cur.bucket !== bucket) {
       cur = { width, bucket, n: 0, x0: p.step, x1: p.step, lo: null, hi: null, lastStep: p.step, lastTimestamp: p.timestamp, lastValue: p.value, lastIsNan: p.isNan };
       out.push(cur);
